@@ -1,0 +1,801 @@
+//! Request and response types of the AWS KMS JSON 1.1 protocol.
+//!
+//! Field names are AWS's (PascalCase on the wire); blobs are base64 strings;
+//! timestamps are epoch seconds. Plaintext and data keys are [`SecretBlob`]s:
+//! zeroized on drop and redacted in `Debug`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// A binary value, base64 on the wire (ciphertexts, import tokens, public keys).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Blob(pub Vec<u8>);
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Blob({} bytes)", self.0.len())
+    }
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(v: Vec<u8>) -> Self {
+        Self(v)
+    }
+}
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        B64.decode(s.as_bytes())
+            .map(Blob)
+            .map_err(|_| serde::de::Error::custom("invalid base64 blob"))
+    }
+}
+
+/// A secret binary value (plaintext, data key, key material): zeroized when
+/// dropped, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretBlob(pub Zeroizing<Vec<u8>>);
+
+impl SecretBlob {
+    /// Wraps secret bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+    /// The secret bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for SecretBlob {
+    fn from(v: Vec<u8>) -> Self {
+        Self::new(v)
+    }
+}
+
+impl From<&[u8]> for SecretBlob {
+    fn from(v: &[u8]) -> Self {
+        Self::new(v.to_vec())
+    }
+}
+
+impl fmt::Debug for SecretBlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBlob(<redacted {} bytes>)", self.0.len())
+    }
+}
+
+impl Serialize for SecretBlob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let encoded = Zeroizing::new(B64.encode(&*self.0));
+        s.serialize_str(&encoded)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Zeroizing::new(String::deserialize(d)?);
+        B64.decode(s.as_bytes())
+            .map(SecretBlob::new)
+            .map_err(|_| serde::de::Error::custom("invalid base64 blob"))
+    }
+}
+
+/// Epoch seconds on the wire. AWS sends numbers like `1568289600.0`; both
+/// integers and floats are accepted, fractions are truncated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !v.is_finite() || v < 0.0 || v > 253_402_300_799.0 {
+            return Err(serde::de::Error::custom("timestamp out of range"));
+        }
+        Ok(Timestamp(v as u64))
+    }
+}
+
+/// Encryption context: non-secret string pairs bound to a ciphertext (spec §7).
+pub type EncryptionContext = BTreeMap<String, String>;
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $wire)] $variant),+
+        }
+        impl $name {
+            /// The AWS wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+            /// Parses the AWS wire spelling.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+wire_enum!(
+    /// `KeyState` of a key (spec §2).
+    KeyState {
+        /// Usable for cryptography.
+        Enabled = "Enabled",
+        /// Not usable; EnableKey restores it.
+        Disabled = "Disabled",
+        /// Scheduled for deletion.
+        PendingDeletion = "PendingDeletion",
+        /// EXTERNAL key without (all of) its material.
+        PendingImport = "PendingImport",
+    }
+);
+
+wire_enum!(
+    /// Where the key material comes from.
+    Origin {
+        /// Generated by KMS.
+        AwsKms = "AWS_KMS",
+        /// Imported by the customer.
+        External = "EXTERNAL",
+    }
+);
+
+wire_enum!(
+    /// Who manages the key.
+    KeyManager {
+        /// Customer managed.
+        Customer = "CUSTOMER",
+        /// AWS managed (`alias/aws/<service>`).
+        Aws = "AWS",
+    }
+);
+
+wire_enum!(
+    /// RSA wrapping key spec for import (spec §5).
+    WrappingKeySpec {
+        /// 2048-bit RSA.
+        Rsa2048 = "RSA_2048",
+        /// 3072-bit RSA.
+        Rsa3072 = "RSA_3072",
+        /// 4096-bit RSA.
+        Rsa4096 = "RSA_4096",
+    }
+);
+
+impl WrappingKeySpec {
+    /// Modulus size in bits.
+    pub fn bits(self) -> usize {
+        match self {
+            Self::Rsa2048 => 2048,
+            Self::Rsa3072 => 3072,
+            Self::Rsa4096 => 4096,
+        }
+    }
+}
+
+wire_enum!(
+    /// Algorithm used to wrap key material for import (spec §5).
+    WrappingAlgorithm {
+        /// RSA-OAEP, SHA-256 and MGF1-SHA-256.
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// RSA-OAEP, SHA-1 and MGF1-SHA-1.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSAES-PKCS1-v1_5 (course only).
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        /// RSA-OAEP-SHA-256 of an ephemeral AES key, then AES key wrap with padding.
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        /// RSA-OAEP-SHA-1 of an ephemeral AES key, then AES key wrap with padding.
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+    }
+);
+
+wire_enum!(
+    /// Whether imported material expires.
+    ExpirationModel {
+        /// Expires at `ValidTo`.
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        /// Never expires.
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+);
+
+wire_enum!(
+    /// Kind of import (`current` rules).
+    ImportType {
+        /// New material for on-demand rotation.
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        /// Material the key already has.
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+);
+
+wire_enum!(
+    /// How a rotation happened.
+    RotationType {
+        /// On NextRotationDate.
+        Automatic = "AUTOMATIC",
+        /// RotateKeyOnDemand.
+        OnDemand = "ON_DEMAND",
+    }
+);
+
+wire_enum!(
+    /// State of one key material (ListKeyRotations).
+    KeyMaterialState {
+        /// Used to encrypt and decrypt.
+        Current = "CURRENT",
+        /// Decrypt only.
+        NonCurrent = "NON_CURRENT",
+        /// Imported, waiting for RotateKeyOnDemand.
+        PendingRotation = "PENDING_ROTATION",
+    }
+);
+
+wire_enum!(
+    /// Whether an imported material is present.
+    ImportState {
+        /// Present.
+        Imported = "IMPORTED",
+        /// Deleted or expired; reimport it.
+        PendingImport = "PENDING_IMPORT",
+    }
+);
+
+/// A resource tag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Tag key.
+    pub tag_key: String,
+    /// Tag value.
+    pub tag_value: String,
+}
+
+/// CreateKey.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CreateKeyRequest {
+    /// Description, 0–8192 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Only `ENCRYPT_DECRYPT` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_usage: Option<String>,
+    /// Only `SYMMETRIC_DEFAULT` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_spec: Option<String>,
+    /// Deprecated twin of KeySpec.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_master_key_spec: Option<String>,
+    /// `AWS_KMS` (default) or `EXTERNAL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    /// Accepted and ignored (no authorization yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Multi-Region keys are not supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<bool>,
+}
+
+/// DescribeKey's `KeyMetadata`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    /// Account.
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    /// Key id (UUID).
+    pub key_id: String,
+    /// Key ARN.
+    pub arn: String,
+    /// Creation time.
+    pub creation_date: Timestamp,
+    /// True exactly when KeyState is Enabled.
+    pub enabled: bool,
+    /// Description.
+    pub description: String,
+    /// Always `ENCRYPT_DECRYPT`.
+    pub key_usage: String,
+    /// State.
+    pub key_state: KeyState,
+    /// Only while PendingDeletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
+    /// EXTERNAL keys whose material expires: earliest expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// Origin.
+    pub origin: Origin,
+    /// EXTERNAL keys with material.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<ExpirationModel>,
+    /// Manager.
+    pub key_manager: KeyManager,
+    /// Always `SYMMETRIC_DEFAULT`.
+    pub customer_master_key_spec: String,
+    /// Always `SYMMETRIC_DEFAULT`.
+    pub key_spec: String,
+    /// `["SYMMETRIC_DEFAULT"]`.
+    pub encryption_algorithms: Vec<String>,
+    /// Always false.
+    pub multi_region: bool,
+    /// Current key material id (`current` rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+}
+
+/// Response of CreateKey and DescribeKey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadataResponse {
+    /// The key.
+    pub key_metadata: KeyMetadata,
+}
+
+/// A request that names one key (DescribeKey, EnableKey, DisableKey, ...).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KeyIdRequest {
+    /// Key id, key ARN, or (where AWS accepts it) alias name or alias ARN.
+    pub key_id: String,
+}
+
+impl KeyIdRequest {
+    /// A request for `key_id`.
+    pub fn new(key_id: impl Into<String>) -> Self {
+        Self {
+            key_id: key_id.into(),
+        }
+    }
+}
+
+/// An empty response.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Pagination input of the List operations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListRequest {
+    /// For ListAliases, ListResourceTags, ListKeyRotations: the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// 1–1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// `NextMarker` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+/// ListKeys entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyListEntry {
+    /// Key id.
+    pub key_id: String,
+    /// Key ARN.
+    pub key_arn: String,
+}
+
+/// ListKeys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeysResponse {
+    /// Keys (deleted keys are not listed).
+    pub keys: Vec<KeyListEntry>,
+    /// More pages.
+    pub truncated: bool,
+    /// Marker of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// UpdateKeyDescription.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateKeyDescriptionRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// New description.
+    pub description: String,
+}
+
+/// TagResource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TagResourceRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// Tags to add or replace.
+    pub tags: Vec<Tag>,
+}
+
+/// UntagResource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UntagResourceRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// Tag keys to remove.
+    pub tag_keys: Vec<String>,
+}
+
+/// ListResourceTags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse {
+    /// Tags, sorted by key.
+    pub tags: Vec<Tag>,
+    /// Always false.
+    pub truncated: bool,
+}
+
+/// Encrypt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EncryptRequest {
+    /// Key id, key ARN, alias name or alias ARN.
+    pub key_id: String,
+    /// 1–4096 bytes.
+    pub plaintext: SecretBlob,
+    /// Bound to the ciphertext.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Only `SYMMETRIC_DEFAULT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithm: Option<String>,
+}
+
+/// Encrypt's response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptResponse {
+    /// The ciphertext blob.
+    pub ciphertext_blob: Blob,
+    /// Key ARN.
+    pub key_id: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub encryption_algorithm: String,
+}
+
+/// Decrypt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DecryptRequest {
+    /// The ciphertext blob.
+    pub ciphertext_blob: Blob,
+    /// Optional: the key that must have made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The context given to Encrypt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+    /// Only `SYMMETRIC_DEFAULT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithm: Option<String>,
+}
+
+/// Decrypt's response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// The plaintext.
+    pub plaintext: SecretBlob,
+    /// `SYMMETRIC_DEFAULT`.
+    pub encryption_algorithm: String,
+    /// Material that decrypted it (`current` rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// ReEncrypt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ReEncryptRequest {
+    /// The ciphertext blob.
+    pub ciphertext_blob: Blob,
+    /// Optional: the key that must have made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_id: Option<String>,
+    /// Its context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_encryption_context: Option<EncryptionContext>,
+    /// The key to encrypt under.
+    pub destination_key_id: String,
+    /// The new context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+}
+
+/// ReEncrypt's response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptResponse {
+    /// The new ciphertext.
+    pub ciphertext_blob: Blob,
+    /// Source key ARN.
+    pub source_key_id: String,
+    /// Destination key ARN.
+    pub key_id: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub source_encryption_algorithm: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub destination_encryption_algorithm: String,
+    /// `current` rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    /// `current` rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
+}
+
+/// GenerateDataKey and GenerateDataKeyWithoutPlaintext.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenerateDataKeyRequest {
+    /// Key id, key ARN, alias name or alias ARN.
+    pub key_id: String,
+    /// `AES_128` or `AES_256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_spec: Option<String>,
+    /// 1–1024.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_bytes: Option<i64>,
+    /// Bound to the ciphertext.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_tokens: Option<Vec<String>>,
+}
+
+/// GenerateDataKey's response (`plaintext` absent for ...WithoutPlaintext).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyResponse {
+    /// The data key encrypted under the KMS key.
+    pub ciphertext_blob: Blob,
+    /// The data key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext: Option<SecretBlob>,
+    /// Key ARN.
+    pub key_id: String,
+    /// `current` rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// EnableKeyRotation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EnableKeyRotationRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// 90–2560 (`current`); not accepted under `classic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<i64>,
+}
+
+/// GetKeyRotationStatus's response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyRotationStatusResponse {
+    /// Whether automatic rotation is on (false while pending deletion).
+    pub key_rotation_enabled: bool,
+    /// Key ARN.
+    pub key_id: String,
+    /// Period, when rotation is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<u32>,
+    /// Next automatic rotation, when rotation is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<Timestamp>,
+}
+
+/// A response that carries only the key ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyIdResponse {
+    /// Key ARN.
+    pub key_id: String,
+}
+
+/// ListKeyRotations entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationsListEntry {
+    /// Key ARN.
+    pub key_id: String,
+    /// Material made current by this rotation (`current` rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+    /// When.
+    pub rotation_date: Timestamp,
+    /// How.
+    pub rotation_type: RotationType,
+}
+
+/// ListKeyRotations' response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsResponse {
+    /// Rotations, oldest first.
+    pub rotations: Vec<RotationsListEntry>,
+    /// More pages.
+    pub truncated: bool,
+    /// Marker of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// ScheduleKeyDeletion.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ScheduleKeyDeletionRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// 7–30, default 30.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_window_in_days: Option<i64>,
+}
+
+/// ScheduleKeyDeletion's response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// When the key will be deleted.
+    pub deletion_date: Timestamp,
+    /// `PendingDeletion`.
+    pub key_state: KeyState,
+    /// The window.
+    pub pending_window_in_days: u32,
+}
+
+/// GetParametersForImport.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GetParametersForImportRequest {
+    /// Key id or ARN of an EXTERNAL key.
+    pub key_id: String,
+    /// Wrapping algorithm.
+    pub wrapping_algorithm: String,
+    /// Wrapping key spec.
+    pub wrapping_key_spec: String,
+}
+
+/// GetParametersForImport's response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// Token to pass to ImportKeyMaterial.
+    pub import_token: Blob,
+    /// RSA public key, DER SubjectPublicKeyInfo.
+    pub public_key: Blob,
+    /// now + 24 h.
+    pub parameters_valid_to: Timestamp,
+}
+
+/// ImportKeyMaterial.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImportKeyMaterialRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// From GetParametersForImport.
+    pub import_token: Blob,
+    /// Material wrapped with the public key.
+    pub encrypted_key_material: Blob,
+    /// Default `KEY_MATERIAL_EXPIRES`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    /// Required with `KEY_MATERIAL_EXPIRES`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// `current` rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_type: Option<String>,
+}
+
+/// ImportKeyMaterial's response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyMaterialResponse {
+    /// Key ARN.
+    pub key_id: String,
+    /// The material's id (`current` rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// CreateAlias and UpdateAlias.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AliasRequest {
+    /// `alias/...`.
+    pub alias_name: String,
+    /// Key id or ARN.
+    pub target_key_id: String,
+}
+
+/// DeleteAlias.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteAliasRequest {
+    /// `alias/...`.
+    pub alias_name: String,
+}
+
+/// ListAliases entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    /// `alias/...`.
+    pub alias_name: String,
+    /// Alias ARN.
+    pub alias_arn: String,
+    /// Key id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_key_id: Option<String>,
+    /// Created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    /// Last re-pointed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated_date: Option<Timestamp>,
+}
+
+/// ListAliases' response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    /// Aliases sorted by name.
+    pub aliases: Vec<AliasListEntry>,
+    /// More pages.
+    pub truncated: bool,
+    /// Marker of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
