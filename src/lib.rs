@@ -18,3 +18,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{KmsError, KmsResult};
 pub use rules::Rules;
 pub use store::{AnyKey, Kms, KmsBuilder};
+#[cfg(feature = "server")]
+pub mod server;
+pub mod wire;

@@ -1,1 +1,124 @@
-fn main() {}
+//! `kms-lifecycle`: the command line.
+//!
+//! - `check`   — run the model checker (the main job; see README)
+//! - `explore` — browse the model's state space in stateright's Explorer
+//! - `serve`   — serve the reference over the AWS KMS JSON protocol
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: kms-lifecycle <command> [options]
+
+commands:
+  check     model-check the lifecycle (kms-lifecycle check --help)
+  explore   browse the model's state space on 127.0.0.1 (kms-lifecycle explore --help)
+  serve     serve the reference over the AWS KMS JSON protocol (kms-lifecycle serve --help)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest = &args[1..];
+    let code = match cmd.as_str() {
+        "check" => kms_lifecycle_model::cli::check_main(rest),
+        "explore" => kms_lifecycle_model::cli::explore_main(rest),
+        "serve" => serve(rest),
+        "-h" | "--help" | "help" => {
+            print!("{USAGE}");
+            0
+        }
+        other => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            2
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+#[cfg(not(feature = "server"))]
+fn serve(_: &[String]) -> i32 {
+    eprintln!(
+        "this binary was built without the server; rebuild with `cargo run --release --features server -- serve`"
+    );
+    2
+}
+
+#[cfg(feature = "server")]
+fn serve(args: &[String]) -> i32 {
+    use kms_lifecycle::Rules;
+    use kms_lifecycle::server::{ServerConfig, run};
+    const HELP: &str = "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
+       [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
+
+Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
+Any SigV4 credentials are accepted: there is no authorization.
+With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
+    let mut cfg = ServerConfig::default();
+    let mut manual = false;
+    let mut start: Option<u64> = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{HELP}");
+            return 0;
+        }
+        let Some(value) = it.next() else {
+            eprintln!("{flag} needs a value\n\n{HELP}");
+            return 2;
+        };
+        let ok = match flag.as_str() {
+            "--addr" => value.parse().map(|a| cfg.addr = a).is_ok(),
+            "--rules" => Rules::by_name(value).map(|r| cfg.rules = r).is_some(),
+            "--clock" => match value.as_str() {
+                "manual" => {
+                    manual = true;
+                    true
+                }
+                "system" => {
+                    manual = false;
+                    true
+                }
+                _ => false,
+            },
+            "--start" => value.parse().map(|s| start = Some(s)).is_ok(),
+            "--region" => {
+                cfg.region = value.clone();
+                !value.is_empty()
+            }
+            "--account" => {
+                cfg.account = value.clone();
+                value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => {
+                eprintln!("unknown option {flag}\n\n{HELP}");
+                return 2;
+            }
+        };
+        if !ok {
+            eprintln!("invalid value {value:?} for {flag}\n\n{HELP}");
+            return 2;
+        }
+    }
+    if start.is_some() && !manual {
+        eprintln!("--start needs --clock manual");
+        return 2;
+    }
+    if manual {
+        cfg.manual_clock_start = Some(start.unwrap_or(1_767_225_600)); // 2026-01-01T00:00:00Z
+    }
+    if !cfg.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {} — this reference has no authentication; anyone who can reach it can use its keys",
+            cfg.addr
+        );
+    }
+    match run(cfg) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kms-lifecycle serve: {e}");
+            1
+        }
+    }
+}

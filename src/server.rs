@@ -1,0 +1,294 @@
+//! The AWS KMS JSON 1.1 protocol over HTTP (feature `server`).
+//!
+//! `POST /` with `X-Amz-Target: TrentService.<Operation>` and
+//! `Content-Type: application/x-amz-json-1.1`. Requests are not authenticated:
+//! SigV4 signatures are accepted whatever the credentials. With a manual clock,
+//! `KmsLifecycle.GetClock`, `KmsLifecycle.AdvanceClock` move time; with either
+//! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
+//! trail.
+//!
+//! One mutex around the store makes every request atomic, so concurrent
+//! clients see a linearizable store.
+
+use crate::clock::{ManualClock, SystemClock};
+use crate::rules::Rules;
+use crate::store::Kms;
+use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Server settings (the flags of `kms-lifecycle serve`).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Listen address (default `127.0.0.1:4599`).
+    pub addr: SocketAddr,
+    /// Rule set.
+    pub rules: Rules,
+    /// `Some(start)` for a manual clock starting at `start`; `None` for the
+    /// system clock.
+    pub manual_clock_start: Option<u64>,
+    /// Region in ARNs.
+    pub region: String,
+    /// Account in ARNs.
+    pub account: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 4599)),
+            rules: Rules::current(),
+            manual_clock_start: None,
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        }
+    }
+}
+
+/// What the request handlers share.
+pub struct ServerState {
+    kms: Mutex<Kms>,
+    clock: Option<ManualClock>,
+}
+
+impl ServerState {
+    /// A store built from `config`.
+    pub fn new(config: &ServerConfig) -> Self {
+        let b = Kms::builder()
+            .rules(config.rules.clone())
+            .region(config.region.clone())
+            .account(config.account.clone());
+        match config.manual_clock_start {
+            Some(start) => {
+                let clock = ManualClock::new(start);
+                Self {
+                    kms: Mutex::new(b.clock(clock.clone()).build()),
+                    clock: Some(clock),
+                }
+            }
+            None => Self {
+                kms: Mutex::new(b.clock(SystemClock).build()),
+                clock: None,
+            },
+        }
+    }
+
+    /// Handles one request: target header value, content type, body.
+    pub fn handle(&self, target: Option<&str>, content_type: Option<&str>, body: &[u8]) -> WireResponse {
+        let Some(target) = target else {
+            return WireResponse::error(
+                400,
+                "UnknownOperationException",
+                "Missing X-Amz-Target header: expected TrentService.<Operation>.",
+            );
+        };
+        match content_type.map(|c| c.split(';').next().unwrap_or("").trim()) {
+            Some("application/x-amz-json-1.1") | Some("application/json") => {}
+            other => {
+                return WireResponse::error(
+                    400,
+                    "ValidationException",
+                    &format!(
+                        "Unsupported Content-Type {:?}: use application/x-amz-json-1.1.",
+                        other.unwrap_or("")
+                    ),
+                );
+            }
+        }
+        let mut kms = self.kms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(op) = target.strip_prefix(KMS_PREFIX) {
+            return wire::dispatch(&mut kms, op, body);
+        }
+        if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
+            return self.clock_op(&mut kms, op, body);
+        }
+        WireResponse::error(
+            400,
+            "UnknownOperationException",
+            &format!("Unknown target {}", target.escape_default()),
+        )
+    }
+
+    fn clock_op(&self, kms: &mut Kms, op: &str, body: &[u8]) -> WireResponse {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Advance {
+            seconds: i64,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "PascalCase", default)]
+        struct Since {
+            since: Option<crate::api::Timestamp>,
+        }
+        let unsupported = || {
+            WireResponse::error(
+                400,
+                "UnsupportedOperationException",
+                "The clock can only be read or moved when the server runs with --clock manual.",
+            )
+        };
+        match op {
+            "GetClock" => match &self.clock {
+                Some(_) => {
+                    kms.tick();
+                    WireResponse::ok(&serde_json::json!({ "Now": kms.now() }))
+                }
+                None => unsupported(),
+            },
+            "AdvanceClock" => {
+                let Some(clock) = &self.clock else {
+                    return unsupported();
+                };
+                let a: Advance = match wire::parse_body(body) {
+                    Ok(a) => a,
+                    Err(r) => return r,
+                };
+                // At most 100 years per call.
+                if !(0..=3_153_600_000).contains(&a.seconds) {
+                    return WireResponse::error(
+                        400,
+                        "ValidationException",
+                        &format!(
+                            "1 validation error detected: Value '{}' at 'seconds' failed to satisfy constraint: Member must have value between 0 and 3153600000",
+                            a.seconds
+                        ),
+                    );
+                }
+                clock.advance(a.seconds as u64);
+                kms.tick();
+                WireResponse::ok(&serde_json::json!({ "Now": kms.now() }))
+            }
+            "ListEvents" => {
+                let s: Since = match wire::parse_body(body) {
+                    Ok(s) => s,
+                    Err(r) => return r,
+                };
+                kms.tick();
+                let since = s.since.map(|t| t.0).unwrap_or(0);
+                let events: Vec<_> = kms.events().iter().filter(|e| e.event_time >= since).collect();
+                WireResponse::ok(&serde_json::json!({ "Events": events }))
+            }
+            "ListAlarms" => WireResponse::ok(&serde_json::json!({ "Alarms": kms.alarms() })),
+            other => WireResponse::error(
+                400,
+                "UnknownOperationException",
+                &format!("Unknown operation KmsLifecycle.{}", other.escape_default()),
+            ),
+        }
+    }
+}
+
+fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    resp
+}
+
+async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.method() != hyper::Method::POST {
+        return Ok(to_http(WireResponse::error(
+            400,
+            "UnknownOperationException",
+            "Only POST / is served (AWS JSON 1.1 protocol).",
+        )));
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let target = header("x-amz-target");
+    let content_type = header("content-type");
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(to_http(WireResponse::error(
+                413,
+                "RequestEntityTooLargeException",
+                "Request bodies are limited to 1 MiB.",
+            )));
+        }
+    };
+    let st = state.clone();
+    // The store is synchronous and may generate RSA keys: keep it off the
+    // reactor threads.
+    let r = tokio::task::spawn_blocking(move || st.handle(target.as_deref(), content_type.as_deref(), &body))
+        .await
+        .unwrap_or_else(|_| WireResponse::error(500, "KMSInternalException", "The request handler failed."));
+    Ok(to_http(r))
+}
+
+/// Serves on an already bound listener until the task is dropped.
+pub async fn serve_listener(listener: TcpListener, state: Arc<ServerState>) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let st = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(st.clone(), req));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Binds `config.addr` and serves until Ctrl-C.
+pub fn run(config: ServerConfig) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(config.addr).await?;
+        let state = Arc::new(ServerState::new(&config));
+        eprintln!(
+            "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {})",
+            listener.local_addr()?,
+            config.rules.name,
+            if config.manual_clock_start.is_some() { "manual" } else { "system" }
+        );
+        tokio::select! {
+            r = serve_listener(listener, state) => r,
+            _ = tokio::signal::ctrl_c() => { eprintln!("shutting down"); Ok(()) }
+        }
+    })
+}
+
+/// Starts a server on a background thread bound to `127.0.0.1:0` (or
+/// `config.addr`) and returns its address. The server lives until the process
+/// ends. For tests.
+pub fn spawn(config: ServerConfig) -> std::io::Result<SocketAddr> {
+    let std_listener = std::net::TcpListener::bind(config.addr)?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("kms-lifecycle-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).expect("listener");
+                let state = Arc::new(ServerState::new(&config));
+                let _ = serve_listener(listener, state).await;
+            });
+        })?;
+    Ok(addr)
+}
