@@ -156,7 +156,12 @@ pub(crate) fn imported_material_id(key_id: &[u8; 16], material: &[u8; 32]) -> [u
 /// pairs, then each key and value length-prefixed, in sorted key order. So
 /// `{"ab":"c"}` and `{"a":"bc"}` encode differently.
 pub fn canonical_context(ctx: &EncryptionContext) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + ctx.iter().map(|(k, v)| 8 + k.len() + v.len()).sum::<usize>());
+    let mut out = Vec::with_capacity(
+        4 + ctx
+            .iter()
+            .map(|(k, v)| 8 + k.len() + v.len())
+            .sum::<usize>(),
+    );
     out.extend_from_slice(&(ctx.len() as u32).to_be_bytes());
     for (k, v) in ctx {
         out.extend_from_slice(&(k.len() as u32).to_be_bytes());

@@ -17,8 +17,8 @@ use crate::crypto::random_bytes;
 use aes_kw::KwpAes256;
 use hmac::{Hmac, KeyInit, Mac};
 use rsa::PrivateKey;
-use rsa::traits::PublicKeyParts;
 use rsa::pkcs8::EncodePublicKey;
+use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -247,7 +247,9 @@ pub fn wrap_key_material(
             .map_err(|e| e.to_string())?;
             let kwp = KwpAes256::new_from_slice(&aes_key[..]).map_err(|e| e.to_string())?;
             let mut buf = vec![0u8; material.len() + 16];
-            let wrapped = kwp.wrap_key(material, &mut buf).map_err(|e| e.to_string())?;
+            let wrapped = kwp
+                .wrap_key(material, &mut buf)
+                .map_err(|e| e.to_string())?;
             out.extend_from_slice(wrapped);
             return Ok(out);
         }

@@ -26,9 +26,7 @@
 //! instant. Manager-dependent refusals (AWS managed keys) are checked by the
 //! store, since the manager is not part of the type.
 
-use crate::api::{
-    EncryptionContext, ExpirationModel, KeyManager, KeyState, Origin, RotationType,
-};
+use crate::api::{EncryptionContext, ExpirationModel, KeyManager, KeyState, Origin, RotationType};
 use crate::clock::DAY;
 use crate::crypto::{BackingKey, parse_ciphertext};
 use std::collections::BTreeMap;

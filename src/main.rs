@@ -49,7 +49,8 @@ fn serve(_: &[String]) -> i32 {
 fn serve(args: &[String]) -> i32 {
     use kms_lifecycle::Rules;
     use kms_lifecycle::server::{ServerConfig, run};
-    const HELP: &str = "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
+    const HELP: &str =
+        "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).

@@ -86,7 +86,12 @@ impl ServerState {
     }
 
     /// Handles one request: target header value, content type, body.
-    pub fn handle(&self, target: Option<&str>, content_type: Option<&str>, body: &[u8]) -> WireResponse {
+    pub fn handle(
+        &self,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> WireResponse {
         let Some(target) = target else {
             return WireResponse::error(
                 400,
@@ -177,7 +182,11 @@ impl ServerState {
                 };
                 kms.tick();
                 let since = s.since.map(|t| t.0).unwrap_or(0);
-                let events: Vec<_> = kms.events().iter().filter(|e| e.event_time >= since).collect();
+                let events: Vec<_> = kms
+                    .events()
+                    .iter()
+                    .filter(|e| e.event_time >= since)
+                    .collect();
                 WireResponse::ok(&serde_json::json!({ "Events": events }))
             }
             "ListAlarms" => WireResponse::ok(&serde_json::json!({ "Alarms": kms.alarms() })),
@@ -192,7 +201,8 @@ impl ServerState {
 
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
@@ -200,7 +210,10 @@ fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     resp
 }
 
-async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+async fn handle(
+    state: Arc<ServerState>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.method() != hyper::Method::POST {
         return Ok(to_http(WireResponse::error(
             400,
@@ -229,9 +242,13 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Respo
     let st = state.clone();
     // The store is synchronous and may generate RSA keys: keep it off the
     // reactor threads.
-    let r = tokio::task::spawn_blocking(move || st.handle(target.as_deref(), content_type.as_deref(), &body))
-        .await
-        .unwrap_or_else(|_| WireResponse::error(500, "KMSInternalException", "The request handler failed."));
+    let r = tokio::task::spawn_blocking(move || {
+        st.handle(target.as_deref(), content_type.as_deref(), &body)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        WireResponse::error(500, "KMSInternalException", "The request handler failed.")
+    });
     Ok(to_http(r))
 }
 
@@ -252,7 +269,9 @@ pub async fn serve_listener(listener: TcpListener, state: Arc<ServerState>) -> s
 
 /// Binds `config.addr` and serves until Ctrl-C.
 pub fn run(config: ServerConfig) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = TcpListener::bind(config.addr).await?;
         let state = Arc::new(ServerState::new(&config));
@@ -260,7 +279,11 @@ pub fn run(config: ServerConfig) -> std::io::Result<()> {
             "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {})",
             listener.local_addr()?,
             config.rules.name,
-            if config.manual_clock_start.is_some() { "manual" } else { "system" }
+            if config.manual_clock_start.is_some() {
+                "manual"
+            } else {
+                "system"
+            }
         );
         tokio::select! {
             r = serve_listener(listener, state) => r,

@@ -11,9 +11,7 @@ use crate::audit::{Alarm, AuditEvent};
 use crate::clock::{Clock, DAY, ManualClock};
 use crate::crypto::{hex, parse_ciphertext, random_bytes};
 use crate::error::{KmsError, KmsResult};
-use crate::import::{
-    FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource,
-};
+use crate::import::{FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource};
 use crate::key::*;
 use crate::rules::Rules;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -309,7 +307,10 @@ impl Kms {
     /// handle to move time.
     pub fn with_manual_clock(rules: Rules, start: u64) -> (Self, ManualClock) {
         let clock = ManualClock::new(start);
-        (Self::builder().rules(rules).clock(clock.clone()).build(), clock)
+        (
+            Self::builder().rules(rules).clock(clock.clone()).build(),
+            clock,
+        )
     }
 
     /// Plants deliberate bugs (feature `test-bugs` only), so that tests can
@@ -331,7 +332,10 @@ impl Kms {
 
     /// The ARN of a key id.
     pub fn arn_of(&self, key_id: &str) -> String {
-        format!("arn:aws:kms:{}:{}:key/{}", self.region, self.account, key_id)
+        format!(
+            "arn:aws:kms:{}:{}:key/{}",
+            self.region, self.account, key_id
+        )
     }
 
     fn arn(&self, id: &[u8; 16]) -> String {
@@ -415,9 +419,19 @@ impl Kms {
                         (AnyKey::ExtPendingDeletion(k), changed)
                     }
                     AnyKey::ExtPendingImport(mut k) => {
-                        let before = k.core.materials.iter().filter(|m| m.backing.is_some()).count();
+                        let before = k
+                            .core
+                            .materials
+                            .iter()
+                            .filter(|m| m.backing.is_some())
+                            .count();
                         k.expire_material(t);
-                        let after = k.core.materials.iter().filter(|m| m.backing.is_some()).count();
+                        let after = k
+                            .core
+                            .materials
+                            .iter()
+                            .filter(|m| m.backing.is_some())
+                            .count();
                         (AnyKey::ExtPendingImport(k), before != after)
                     }
                     other => (other, false),
@@ -473,7 +487,11 @@ impl Kms {
             event_time: t,
             event_name: name,
             key_arn: Some(arn),
-            key_material_id: if self.rules.key_material_ids { mid } else { None },
+            key_material_id: if self.rules.key_material_ids {
+                mid
+            } else {
+                None
+            },
             error_code: None,
             error_message: None,
             invoked_by: Some("AWS Internal"),
@@ -520,7 +538,10 @@ impl Kms {
 
     fn take(&mut self, idx: u32) -> AnyKey {
         let id = self.keys[idx as usize].id();
-        std::mem::replace(&mut self.keys[idx as usize], AnyKey::Deleted(Deleted { id }))
+        std::mem::replace(
+            &mut self.keys[idx as usize],
+            AnyKey::Deleted(Deleted { id }),
+        )
     }
 
     fn put(&mut self, idx: u32, k: AnyKey) {
@@ -677,9 +698,7 @@ impl Kms {
         match &self.keys[idx as usize] {
             AnyKey::Enabled(k) => Ok(EnabledRef::Aws(k)),
             AnyKey::ExtEnabled(k) => Ok(EnabledRef::Ext(k)),
-            AnyKey::Disabled(_) | AnyKey::ExtDisabled(_) => {
-                Err(KmsError::disabled(&arn()))
-            }
+            AnyKey::Disabled(_) | AnyKey::ExtDisabled(_) => Err(KmsError::disabled(&arn())),
             AnyKey::PendingDeletion(_) | AnyKey::ExtPendingDeletion(_) => {
                 Err(KmsError::pending_deletion(&arn()))
             }
@@ -715,10 +734,7 @@ impl Kms {
         let id = key_id_string(&core.id);
         let (valid_to, expiration_model) = if origin == Origin::External {
             let cur = core.current_material().filter(|m| m.backing.is_some());
-            (
-                core.valid_to(),
-                cur.and_then(|m| m.expiration_model),
-            )
+            (core.valid_to(), cur.and_then(|m| m.expiration_model))
         } else {
             (None, None)
         };
@@ -749,7 +765,11 @@ impl Kms {
     }
 
     fn material_id_out(&self, id: Option<String>) -> Option<String> {
-        if self.rules.key_material_ids { id } else { None }
+        if self.rules.key_material_ids {
+            id
+        } else {
+            None
+        }
     }
 
     // ----- operations: keys -------------------------------------------------
@@ -886,7 +906,11 @@ impl Kms {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
             let tags = check_tags(&req.tags)?;
             kms.not_pending(idx)?;
-            kms.keys[idx as usize].core_mut().expect("live").tags.extend(tags);
+            kms.keys[idx as usize]
+                .core_mut()
+                .expect("live")
+                .tags
+                .extend(tags);
             Ok(Empty {})
         })
     }
@@ -936,7 +960,9 @@ impl Kms {
                     #[cfg(feature = "test-bugs")]
                     let k = if kms.bugs.no_catch_up_rotation {
                         let mut k = k;
-                        if let Some(r) = k.core.rotation.as_mut() && r.next <= now {
+                        if let Some(r) = k.core.rotation.as_mut()
+                            && r.next <= now
+                        {
                             r.next = now + u64::from(r.period_days) * DAY;
                         }
                         k
@@ -1073,10 +1099,17 @@ impl Kms {
             let mut dest_trail = Trail::default();
             let dest = kms.resolve(&req.destination_key_id, Accept::KeyOrAlias, &mut dest_trail)?;
             let sctx = req.source_encryption_context.clone().unwrap_or_default();
-            let dctx = req.destination_encryption_context.clone().unwrap_or_default();
+            let dctx = req
+                .destination_encryption_context
+                .clone()
+                .unwrap_or_default();
             check_context(&dctx)?;
-            let (src, pt, smid) =
-                kms.open_ciphertext(&req.ciphertext_blob.0, req.source_key_id.as_deref(), &sctx, trail)?;
+            let (src, pt, smid) = kms.open_ciphertext(
+                &req.ciphertext_blob.0,
+                req.source_key_id.as_deref(),
+                &sctx,
+                trail,
+            )?;
             trail.key_arn = dest_trail.key_arn;
             let key = kms.enabled(dest)?;
             let blob = key.encrypt(&pt, &dctx);
@@ -1151,7 +1184,10 @@ impl Kms {
     }
 
     /// GenerateDataKey: a random data key, returned in plaintext and encrypted.
-    pub fn generate_data_key(&mut self, req: GenerateDataKeyRequest) -> KmsResult<GenerateDataKeyResponse> {
+    pub fn generate_data_key(
+        &mut self,
+        req: GenerateDataKeyRequest,
+    ) -> KmsResult<GenerateDataKeyResponse> {
         self.data_key("GenerateDataKey", req, true)
     }
 
@@ -1232,7 +1268,10 @@ impl Kms {
 
     /// GetKeyRotationStatus: EXTERNAL keys → UnsupportedOperationException; a
     /// key pending deletion reports false.
-    pub fn get_key_rotation_status(&mut self, req: KeyIdRequest) -> KmsResult<GetKeyRotationStatusResponse> {
+    pub fn get_key_rotation_status(
+        &mut self,
+        req: KeyIdRequest,
+    ) -> KmsResult<GetKeyRotationStatusResponse> {
         self.run("GetKeyRotationStatus", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
             let arn = kms.arn_idx(idx);
@@ -1386,13 +1425,26 @@ impl Kms {
             let arn = kms.arn_idx(idx);
             let k = kms.take(idx);
             let (k, r) = match k {
-                AnyKey::Enabled(k) => (AnyKey::PendingDeletion(k.schedule_deletion(now, window)), Ok(())),
-                AnyKey::Disabled(k) => (AnyKey::PendingDeletion(k.schedule_deletion(now, window)), Ok(())),
-                AnyKey::ExtEnabled(k) => (AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)), Ok(())),
-                AnyKey::ExtDisabled(k) => (AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)), Ok(())),
-                AnyKey::ExtPendingImport(k) => {
-                    (AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)), Ok(()))
-                }
+                AnyKey::Enabled(k) => (
+                    AnyKey::PendingDeletion(k.schedule_deletion(now, window)),
+                    Ok(()),
+                ),
+                AnyKey::Disabled(k) => (
+                    AnyKey::PendingDeletion(k.schedule_deletion(now, window)),
+                    Ok(()),
+                ),
+                AnyKey::ExtEnabled(k) => (
+                    AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)),
+                    Ok(()),
+                ),
+                AnyKey::ExtDisabled(k) => (
+                    AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)),
+                    Ok(()),
+                ),
+                AnyKey::ExtPendingImport(k) => (
+                    AnyKey::ExtPendingDeletion(k.schedule_deletion(now, window)),
+                    Ok(()),
+                ),
                 k @ (AnyKey::PendingDeletion(_) | AnyKey::ExtPendingDeletion(_)) => {
                     (k, Err(KmsError::pending_deletion(&arn)))
                 }
@@ -1481,7 +1533,12 @@ impl Kms {
                         &req.wrapping_algorithm,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
-                            kms.rules.wrapping_algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                            kms.rules
+                                .wrapping_algorithms
+                                .iter()
+                                .map(|a| a.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                 })?;
@@ -1493,7 +1550,12 @@ impl Kms {
                         &req.wrapping_key_spec,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
-                            kms.rules.wrapping_key_specs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                            kms.rules
+                                .wrapping_key_specs
+                                .iter()
+                                .map(|a| a.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                 })?;
@@ -1507,7 +1569,10 @@ impl Kms {
             let id = kms.keys[idx as usize].id();
             let token = kms.signer.issue(&id, &params);
             kms.params.insert(idx, params);
-            kms.keys[idx as usize].core_mut().expect("live").import_generation = generation;
+            kms.keys[idx as usize]
+                .core_mut()
+                .expect("live")
+                .import_generation = generation;
             kms.queue.insert((valid_to, EV_PARAMS, idx));
             Ok(GetParametersForImportResponse {
                 key_id: kms.arn_idx(idx),
@@ -1519,7 +1584,10 @@ impl Kms {
     }
 
     /// ImportKeyMaterial (spec §5; check order in docs/decisions.md).
-    pub fn import_key_material(&mut self, req: ImportKeyMaterialRequest) -> KmsResult<ImportKeyMaterialResponse> {
+    pub fn import_key_material(
+        &mut self,
+        req: ImportKeyMaterialRequest,
+    ) -> KmsResult<ImportKeyMaterialResponse> {
         self.run("ImportKeyMaterial", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
             let model = match req.expiration_model.as_deref() {
@@ -1629,7 +1697,8 @@ impl Kms {
         let arn = self.arn_idx(idx);
         let incorrect = || {
             KmsError::IncorrectKeyMaterialException(
-                "The key material is not the key material previously imported into this KMS key.".into(),
+                "The key material is not the key material previously imported into this KMS key."
+                    .into(),
             )
         };
         #[cfg(feature = "test-bugs")]
@@ -1663,7 +1732,12 @@ impl Kms {
                 let r = import_into(&mut k, m, import_type, &arn, any_material);
                 (AnyKey::ExtDisabled(k), r)
             }
-            other => (other, Err(KmsError::KMSInternalException("unexpected key state".into()))),
+            other => (
+                other,
+                Err(KmsError::KMSInternalException(
+                    "unexpected key state".into(),
+                )),
+            ),
         };
         self.put(idx, k);
         r
@@ -1671,7 +1745,10 @@ impl Kms {
 
     /// DeleteImportedKeyMaterial: the current material (and any pending) is
     /// deleted; Enabled/Disabled → PendingImport; PendingDeletion unchanged.
-    pub fn delete_imported_key_material(&mut self, req: KeyIdRequest) -> KmsResult<ImportKeyMaterialResponse> {
+    pub fn delete_imported_key_material(
+        &mut self,
+        req: KeyIdRequest,
+    ) -> KmsResult<ImportKeyMaterialResponse> {
         self.run("DeleteImportedKeyMaterial", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
             let arn = kms.arn_idx(idx);
@@ -1840,7 +1917,8 @@ fn import_into<S: WithMaterial>(
 ) -> KmsResult<()> {
     let incorrect = || {
         KmsError::IncorrectKeyMaterialException(
-            "The key material is not the key material previously imported into this KMS key.".into(),
+            "The key material is not the key material previously imported into this KMS key."
+                .into(),
         )
     };
     match import_type.unwrap_or(ImportType::ExistingKeyMaterial) {
@@ -1891,7 +1969,9 @@ const KNOWN_KEY_SPECS: &[&str] = &[
 
 fn is_managed_alias(name: &str) -> bool {
     name.strip_prefix("alias/aws/").is_some_and(|s| {
-        !s.is_empty() && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     })
 }
 

@@ -27,7 +27,11 @@ impl WireResponse {
     pub fn ok<T: Serialize>(value: &T) -> Self {
         match serde_json::to_vec(value) {
             Ok(body) => Self { status: 200, body },
-            Err(_) => Self::error(500, "KMSInternalException", "Could not serialize the response."),
+            Err(_) => Self::error(
+                500,
+                "KMSInternalException",
+                "Could not serialize the response.",
+            ),
         }
     }
     /// An AWS JSON error body `{"__type": .., "message": ..}`.
@@ -45,7 +49,11 @@ impl WireResponse {
 /// Parses a JSON body into a request, with an AWS-style error that never
 /// echoes the input (it may hold plaintext).
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireResponse> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
     if std::str::from_utf8(body).is_err() {
         return Err(WireResponse::error(
             400,
