@@ -459,7 +459,14 @@ impl Kms {
                         // Planted bug: the catch-up path run while Disabled.
                         AnyKey::Disabled(k.enable(t).disable())
                     }
-                    other => other,
+                    // Not due (Disabled, PendingDeletion, schedule moved):
+                    // dropped. Putting it back without rescheduling, since
+                    // rescheduling a Disabled key's past NextRotationDate
+                    // would queue this same event again, forever.
+                    other => {
+                        self.keys[idx as usize] = other;
+                        return;
+                    }
                 };
                 self.put(idx, k);
             }
@@ -1655,7 +1662,8 @@ impl Kms {
                     )
                 })?,
             );
-            let valid_to = match (model, req.valid_to) {
+            // Checked after the material (docs/decisions.md), so kept as a result.
+            let validity: KmsResult<Option<u64>> = (|| Ok(match (model, req.valid_to) {
                 (ExpirationModel::KeyMaterialExpires, None) => {
                     return Err(KmsError::ValidationException(
                         "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES".into(),
@@ -1676,11 +1684,11 @@ impl Kms {
                     ));
                 }
                 (ExpirationModel::KeyMaterialDoesNotExpire, None) => None,
-            };
-            let imported = ImportedMaterial::new(&id, &material, model, valid_to);
+            }))();
+            let imported = ImportedMaterial::new(&id, &material, model, None);
             let mid = imported.backing.material_id_hex();
             trail.material_id = Some(mid.clone());
-            kms.apply_import(idx, imported, import_type)?;
+            kms.apply_import(idx, imported, import_type, validity)?;
             Ok(ImportKeyMaterialResponse {
                 key_id: kms.arn_idx(idx),
                 key_material_id: kms.material_id_out(Some(mid)),
@@ -1691,8 +1699,9 @@ impl Kms {
     fn apply_import(
         &mut self,
         idx: u32,
-        m: ImportedMaterial,
+        mut m: ImportedMaterial,
         import_type: Option<ImportType>,
+        validity: KmsResult<Option<u64>>,
     ) -> KmsResult<()> {
         let arn = self.arn_idx(idx);
         let incorrect = || {
@@ -1710,26 +1719,33 @@ impl Kms {
             AnyKey::ExtPendingImport(k) => {
                 let matched = k.match_material(&m);
                 let ok = match (matched, import_type) {
+                    // EXISTING_KEY_MATERIAL names material the key already has.
+                    (MaterialMatch::First, Some(ImportType::ExistingKeyMaterial)) => false,
                     (MaterialMatch::First, _) => true,
                     (MaterialMatch::Existing(_), Some(ImportType::NewKeyMaterial)) => false,
                     (MaterialMatch::Existing(_), _) => true,
                     (MaterialMatch::Different, _) => any_material,
                 };
-                if ok {
-                    match k.import_material(m) {
-                        ImportOutcome::Enabled(k) => (AnyKey::ExtEnabled(k), Ok(())),
-                        ImportOutcome::PendingImport(k) => (AnyKey::ExtPendingImport(k), Ok(())),
+                let validity = if ok { validity } else { Err(incorrect()) };
+                match validity {
+                    Err(e) => (AnyKey::ExtPendingImport(k), Err(e)),
+                    Ok(vt) => {
+                        m.valid_to = vt;
+                        match k.import_material(m) {
+                            ImportOutcome::Enabled(k) => (AnyKey::ExtEnabled(k), Ok(())),
+                            ImportOutcome::PendingImport(k) => {
+                                (AnyKey::ExtPendingImport(k), Ok(()))
+                            }
+                        }
                     }
-                } else {
-                    (AnyKey::ExtPendingImport(k), Err(incorrect()))
                 }
             }
             AnyKey::ExtEnabled(mut k) => {
-                let r = import_into(&mut k, m, import_type, &arn, any_material);
+                let r = import_into(&mut k, m, import_type, &arn, any_material, validity);
                 (AnyKey::ExtEnabled(k), r)
             }
             AnyKey::ExtDisabled(mut k) => {
-                let r = import_into(&mut k, m, import_type, &arn, any_material);
+                let r = import_into(&mut k, m, import_type, &arn, any_material, validity);
                 (AnyKey::ExtDisabled(k), r)
             }
             other => (
@@ -1785,20 +1801,25 @@ impl Kms {
 
     // ----- operations: aliases -----------------------------------------------
 
-    fn alias_target(&mut self, target: &str, trail: &mut Trail) -> KmsResult<u32> {
-        let idx = self.resolve(target, Accept::KeyOnly, trail)?;
-        self.not_pending(idx)?;
-        Ok(idx)
+    fn alias_target_checks(&self, idx: u32) -> KmsResult<()> {
+        // An alias names a customer managed key (AWS: "TargetKeyId must be a
+        // customer managed key"); AWS managed keys have their `alias/aws/` one.
+        if self.is_managed(idx) {
+            return Err(self.managed_error(idx));
+        }
+        self.not_pending(idx)
     }
 
     /// CreateAlias (spec §9).
     pub fn create_alias(&mut self, req: AliasRequest) -> KmsResult<Empty> {
         self.run("CreateAlias", |kms, trail| {
+            // The target is resolved first (docs/decisions.md, order of checks).
+            let idx = kms.resolve(&req.target_key_id, Accept::KeyOnly, trail)?;
             check_alias_name(&req.alias_name)?;
             if req.alias_name.starts_with("alias/aws/") {
                 return Err(reserved_alias());
             }
-            let idx = kms.alias_target(&req.target_key_id, trail)?;
+            kms.alias_target_checks(idx)?;
             if kms.aliases.contains_key(&req.alias_name) {
                 return Err(KmsError::AlreadyExistsException(format!(
                     "An alias with the name {} already exists",
@@ -1822,6 +1843,7 @@ impl Kms {
     /// deletion.
     pub fn update_alias(&mut self, req: AliasRequest) -> KmsResult<Empty> {
         self.run("UpdateAlias", |kms, trail| {
+            let idx = kms.resolve(&req.target_key_id, Accept::KeyOnly, trail)?;
             check_alias_name(&req.alias_name)?;
             if req.alias_name.starts_with("alias/aws/") {
                 return Err(reserved_alias());
@@ -1832,7 +1854,7 @@ impl Kms {
                     kms.alias_arn(&req.alias_name)
                 )));
             }
-            let idx = kms.alias_target(&req.target_key_id, trail)?;
+            kms.alias_target_checks(idx)?;
             let now = kms.clock.now();
             if let Some(a) = kms.aliases.get_mut(&req.alias_name) {
                 a.target = idx;
@@ -1910,10 +1932,11 @@ impl Kms {
 
 fn import_into<S: WithMaterial>(
     k: &mut Key<S, External>,
-    m: ImportedMaterial,
+    mut m: ImportedMaterial,
     import_type: Option<ImportType>,
     arn: &str,
     any_material: bool,
+    validity: KmsResult<Option<u64>>,
 ) -> KmsResult<()> {
     let incorrect = || {
         KmsError::IncorrectKeyMaterialException(
@@ -1924,10 +1947,12 @@ fn import_into<S: WithMaterial>(
     match import_type.unwrap_or(ImportType::ExistingKeyMaterial) {
         ImportType::ExistingKeyMaterial => match k.match_material(&m) {
             MaterialMatch::Existing(_) | MaterialMatch::First => {
+                m.valid_to = validity?;
                 k.reimport_material(m);
                 Ok(())
             }
             MaterialMatch::Different if any_material => {
+                m.valid_to = validity?;
                 k.reimport_material(m);
                 Ok(())
             }
@@ -1942,6 +1967,7 @@ fn import_into<S: WithMaterial>(
             if k.match_material(&m) != MaterialMatch::Different {
                 return Err(incorrect());
             }
+            m.valid_to = validity?;
             k.import_pending_material(m);
             Ok(())
         }
