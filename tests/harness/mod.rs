@@ -1,0 +1,635 @@
+//! The bridge between the model's abstract actions and the real `Kms`: runs an
+//! action on both and compares everything the model tracks. Shared by the
+//! differential test, the exhaustive replay and the planted-bug tests.
+#![allow(dead_code)]
+
+use kms_lifecycle::api::*;
+use kms_lifecycle::import::{WrappingKeyPool, wrap_key_material};
+use kms_lifecycle::{Clock, Kms, KmsError, ManualClock};
+use kms_lifecycle_model as model;
+use model::{Action, AliasName, Ctx, KeyRef, OkSummary, TokenRef, ValidToChoice};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// Model time 0 on the implementation's clock (2026-01-01T00:00:00Z).
+pub const START: u64 = 1_767_225_600;
+
+/// One RSA wrapping key per test binary: key generation is slow.
+pub static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
+
+/// The implementation's rule preset of the same name.
+pub fn model_rules(r: &model::Rules) -> kms_lifecycle::Rules {
+    kms_lifecycle::Rules::by_name(r.name()).expect("both crates name their presets alike")
+}
+
+fn ctx_of(c: Ctx) -> EncryptionContext {
+    // Two contexts that a naive concatenation would confuse (spec §7).
+    let mut m = BTreeMap::new();
+    match c {
+        Ctx::A => m.insert("ab".to_string(), "c".to_string()),
+        Ctx::B => m.insert("a".to_string(), "bc".to_string()),
+    };
+    m
+}
+
+fn material(m: u8) -> Vec<u8> {
+    Sha256::digest([b"differential-material".as_slice(), &[m]].concat()).to_vec()
+}
+
+/// What the implementation did, abstracted like the model's `OkSummary`.
+#[derive(Debug)]
+enum SutOk {
+    Plain,
+    Key(KeyState),
+    Encrypted { key_id: [u8; 16], version: u32 },
+    Decrypted,
+    Status(GetKeyRotationStatusResponse),
+    Scheduled(ScheduleKeyDeletionResponse),
+    Params(GetParametersForImportResponse),
+}
+
+/// The system under test and what the harness remembers of it.
+pub struct Sut {
+    pub kms: Kms,
+    pub clock: ManualClock,
+    /// Key ids by model index (creation order).
+    pub keys: Vec<String>,
+    /// Ciphertexts by model index: blob, plaintext, context.
+    pub cts: Vec<(Vec<u8>, Vec<u8>, Ctx)>,
+    /// Import tokens and public keys per key, oldest first.
+    pub tokens: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The model state before the next action.
+    pub prev: model::State,
+    /// The actions run so far (for failure messages).
+    pub trace: Vec<Action>,
+}
+
+impl Sut {
+    pub fn new(rules: &model::Rules) -> Self {
+        Self::with_aliases(rules, 2)
+    }
+
+    pub fn with_aliases(rules: &model::Rules, aliases: usize) -> Self {
+        let clock = ManualClock::new(START);
+        let kms = Kms::builder()
+            .rules(model_rules(rules))
+            .clock(clock.clone())
+            .wrapping_keys(POOL.clone())
+            .build();
+        Self {
+            kms,
+            clock,
+            keys: Vec::new(),
+            cts: Vec::new(),
+            tokens: Vec::new(),
+            prev: model::State::initial(aliases),
+            trace: Vec::new(),
+        }
+    }
+
+    fn key(&self, k: u8) -> String {
+        self.keys[k as usize].clone()
+    }
+
+    fn kref(&self, r: KeyRef) -> String {
+        match r {
+            KeyRef::Key(k) => self.key(k),
+            KeyRef::Alias(a) => format!("alias/slot{a}"),
+        }
+    }
+
+    fn run(&mut self, a: &Action) -> Result<SutOk, KmsError> {
+        let kms = &mut self.kms;
+        let key_req = |s: String| KeyIdRequest::new(s);
+        Ok(match *a {
+            Action::CreateKey { origin } => {
+                let r = kms.create_key(CreateKeyRequest {
+                    origin: Some(match origin {
+                        model::Origin::AwsKms => "AWS_KMS".into(),
+                        model::Origin::External => "EXTERNAL".into(),
+                    }),
+                    ..Default::default()
+                })?;
+                self.keys.push(r.key_metadata.key_id.clone());
+                self.tokens.push(Vec::new());
+                SutOk::Key(r.key_metadata.key_state)
+            }
+            Action::UseManagedAlias => {
+                let r = kms.describe_key(key_req("alias/aws/differential".into()))?;
+                if !self.keys.contains(&r.key_metadata.key_id) {
+                    self.keys.push(r.key_metadata.key_id.clone());
+                    self.tokens.push(Vec::new());
+                }
+                SutOk::Key(r.key_metadata.key_state)
+            }
+            Action::DescribeKey { key } => {
+                let id = self.kref(key);
+                SutOk::Key(self.kms.describe_key(key_req(id))?.key_metadata.key_state)
+            }
+            Action::Encrypt { key, ctx } => {
+                let pt = format!("plaintext {}", self.cts.len()).into_bytes();
+                let id = self.kref(key);
+                let r = self.kms.encrypt(EncryptRequest {
+                    key_id: id,
+                    plaintext: SecretBlob::new(pt.clone()),
+                    encryption_context: Some(ctx_of(ctx)),
+                    ..Default::default()
+                })?;
+                self.push_ct(r.ciphertext_blob.0, pt, ctx)
+            }
+            Action::GenerateDataKey { key } => {
+                let id = self.kref(key);
+                let r = self.kms.generate_data_key(GenerateDataKeyRequest {
+                    key_id: id,
+                    key_spec: Some("AES_256".into()),
+                    encryption_context: Some(ctx_of(Ctx::A)),
+                    ..Default::default()
+                })?;
+                let pt = r
+                    .plaintext
+                    .expect("GenerateDataKey returns the plaintext")
+                    .expose()
+                    .to_vec();
+                self.push_ct(r.ciphertext_blob.0, pt, Ctx::A)
+            }
+            Action::Decrypt { ct, ctx, key } => {
+                let (blob, pt, _) = self.cts[ct as usize].clone();
+                let key_id = key.map(|k| self.kref(k));
+                let r = self.kms.decrypt(DecryptRequest {
+                    ciphertext_blob: Blob(blob),
+                    key_id,
+                    encryption_context: Some(ctx_of(ctx)),
+                    ..Default::default()
+                })?;
+                if r.plaintext.expose() != pt.as_slice() {
+                    return Err(KmsError::KMSInternalException(
+                        "decrypted to a different plaintext".into(),
+                    ));
+                }
+                SutOk::Decrypted
+            }
+            Action::DecryptTampered { ct } => {
+                let (mut blob, _, ctx) = self.cts[ct as usize].clone();
+                let last = blob.len() - 1;
+                blob[last] ^= 0x01;
+                self.kms.decrypt(DecryptRequest {
+                    ciphertext_blob: Blob(blob),
+                    encryption_context: Some(ctx_of(ctx)),
+                    ..Default::default()
+                })?;
+                SutOk::Decrypted
+            }
+            Action::ReEncrypt { ct, dest } => {
+                let (blob, pt, ctx) = self.cts[ct as usize].clone();
+                let dest = self.kref(dest);
+                let r = self.kms.re_encrypt(ReEncryptRequest {
+                    ciphertext_blob: Blob(blob),
+                    source_encryption_context: Some(ctx_of(ctx)),
+                    destination_key_id: dest,
+                    destination_encryption_context: Some(ctx_of(ctx)),
+                    ..Default::default()
+                })?;
+                self.push_ct(r.ciphertext_blob.0, pt, ctx)
+            }
+            Action::EnableKey { key } => {
+                self.kms.enable_key(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::DisableKey { key } => {
+                self.kms.disable_key(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::EnableKeyRotation { key, period_days } => {
+                self.kms.enable_key_rotation(EnableKeyRotationRequest {
+                    key_id: self.key(key),
+                    rotation_period_in_days: period_days.map(i64::from),
+                })?;
+                SutOk::Plain
+            }
+            Action::DisableKeyRotation { key } => {
+                self.kms.disable_key_rotation(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::GetKeyRotationStatus { key } => {
+                SutOk::Status(self.kms.get_key_rotation_status(key_req(self.key(key)))?)
+            }
+            Action::RotateKeyOnDemand { key } => {
+                self.kms.rotate_key_on_demand(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::ScheduleKeyDeletion { key, window_days } => {
+                SutOk::Scheduled(self.kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+                    key_id: self.key(key),
+                    pending_window_in_days: window_days.map(i64::from),
+                })?)
+            }
+            Action::CancelKeyDeletion { key } => {
+                self.kms.cancel_key_deletion(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::GetParametersForImport { key } => {
+                let r = self
+                    .kms
+                    .get_parameters_for_import(GetParametersForImportRequest {
+                        key_id: self.key(key),
+                        wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
+                        wrapping_key_spec: "RSA_2048".into(),
+                    })?;
+                self.tokens[key as usize].push((r.import_token.0.clone(), r.public_key.0.clone()));
+                SutOk::Params(r)
+            }
+            Action::ImportKeyMaterial {
+                key,
+                token,
+                material: m,
+                import_type,
+                expires,
+            } => {
+                let (tok, public) = match token {
+                    TokenRef::Latest => self.tokens[key as usize]
+                        .last()
+                        .cloned()
+                        .expect("applicable"),
+                    TokenRef::Superseded => self.tokens[key as usize][0].clone(),
+                    TokenRef::OtherKey => self
+                        .tokens
+                        .iter()
+                        .enumerate()
+                        .find(|(i, t)| *i != key as usize && !t.is_empty())
+                        .and_then(|(_, t)| t.last().cloned())
+                        .expect("applicable"),
+                    TokenRef::Forged => {
+                        let any = self.tokens.iter().flatten().next().map(|t| t.1.clone());
+                        let public = any.unwrap_or_else(|| self.fresh_public_key());
+                        (vec![0x54; 98], public)
+                    }
+                };
+                let wrapped =
+                    wrap_key_material(&public, WrappingAlgorithm::RsaesOaepSha256, &material(m))
+                        .expect("wrapping with a valid public key");
+                let now = self.clock.now();
+                let (model_str, valid_to) = match expires {
+                    ValidToChoice::DoesNotExpire => ("KEY_MATERIAL_DOES_NOT_EXPIRE", None),
+                    ValidToChoice::In(s) => ("KEY_MATERIAL_EXPIRES", Some(now + s)),
+                    ValidToChoice::TooFar => ("KEY_MATERIAL_EXPIRES", Some(now + 365 * 86_400 + 1)),
+                    ValidToChoice::Past => ("KEY_MATERIAL_EXPIRES", Some(now)),
+                    ValidToChoice::MissingValidTo => ("KEY_MATERIAL_EXPIRES", None),
+                };
+                self.kms.import_key_material(ImportKeyMaterialRequest {
+                    key_id: self.key(key),
+                    import_token: Blob(tok),
+                    encrypted_key_material: Blob(wrapped),
+                    expiration_model: Some(model_str.into()),
+                    valid_to: valid_to.map(Timestamp),
+                    import_type: import_type.map(|t| match t {
+                        model::ImportType::NewKeyMaterial => "NEW_KEY_MATERIAL".into(),
+                        model::ImportType::ExistingKeyMaterial => "EXISTING_KEY_MATERIAL".into(),
+                    }),
+                })?;
+                SutOk::Plain
+            }
+            Action::DeleteImportedKeyMaterial { key } => {
+                self.kms
+                    .delete_imported_key_material(key_req(self.key(key)))?;
+                SutOk::Plain
+            }
+            Action::CreateAlias { alias, key } => {
+                let name = match alias {
+                    AliasName::Slot(n) => format!("alias/slot{n}"),
+                    AliasName::Reserved => "alias/aws/reserved".into(),
+                    AliasName::Malformed => "alias/bad name!".into(),
+                };
+                self.kms.create_alias(AliasRequest {
+                    alias_name: name,
+                    target_key_id: self.key(key),
+                })?;
+                SutOk::Plain
+            }
+            Action::UpdateAlias { alias, key } => {
+                self.kms.update_alias(AliasRequest {
+                    alias_name: format!("alias/slot{alias}"),
+                    target_key_id: self.key(key),
+                })?;
+                SutOk::Plain
+            }
+            Action::DeleteAlias { alias } => {
+                self.kms.delete_alias(DeleteAliasRequest {
+                    alias_name: format!("alias/slot{alias}"),
+                })?;
+                SutOk::Plain
+            }
+            Action::Advance(d) => {
+                self.clock.advance(d);
+                self.kms.tick();
+                SutOk::Plain
+            }
+        })
+    }
+
+    fn fresh_public_key(&self) -> Vec<u8> {
+        use rsa::pkcs8::EncodePublicKey;
+        let sk = kms_lifecycle::import::WrappingKeySource::wrapping_key(
+            &*POOL,
+            WrappingKeySpec::Rsa2048,
+        );
+        sk.to_public_key()
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+    }
+
+    fn push_ct(&mut self, blob: Vec<u8>, pt: Vec<u8>, ctx: Ctx) -> SutOk {
+        let key_id: [u8; 16] = blob[2..18].try_into().unwrap();
+        let version = u32::from_be_bytes(blob[18..22].try_into().unwrap());
+        self.cts.push((blob, pt, ctx));
+        SutOk::Encrypted { key_id, version }
+    }
+
+    fn index_of_key_bytes(&self, bytes: &[u8; 16]) -> Option<usize> {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.keys.iter().position(|k| k.replace('-', "") == hex)
+    }
+
+    /// Runs `a` on the implementation, steps the model from `self.prev`, and
+    /// compares the response and everything observable afterwards.
+    pub fn step_and_compare(&mut self, rules: &model::Rules, a: &Action) -> Result<(), String> {
+        self.trace.push(*a);
+        let mut outs = model::step(rules, &self.prev, a);
+        if outs.is_empty() {
+            return Err(format!("action not applicable in the model: {a:?}"));
+        }
+        let (expected, next) = outs.swap_remove(0);
+        let alarms_before = self.kms.alarms().len();
+        let got = self.run(a);
+        let alarms_raised = self.kms.alarms().len() - alarms_before;
+        let trace = self.trace.clone();
+        let summary = model::summary(&next);
+        let ctx = |msg: String| {
+            format!(
+                "{msg}\n  after {} actions: {:#?}\n  model state: {}",
+                trace.len(),
+                trace,
+                summary
+            )
+        };
+        match (&expected.outcome, &got) {
+            (Ok(e), Ok(g)) => self.compare_ok(e, g).map_err(ctx)?,
+            (Err(e), Err(g)) if e.name() == g.name() => {}
+            (e, g) => {
+                return Err(ctx(format!(
+                    "{a:?}: model answers {e:?}, implementation answers {}",
+                    match g {
+                        Ok(o) => format!("Ok({o:?})"),
+                        Err(e) => e.to_string(),
+                    }
+                )));
+            }
+        }
+        if alarms_raised != usize::from(expected.alarm) {
+            return Err(ctx(format!(
+                "{a:?}: model raises {} alarm(s), implementation {alarms_raised}",
+                u8::from(expected.alarm)
+            )));
+        }
+        self.prev = next;
+        self.compare_state().map_err(ctx)
+    }
+
+    fn compare_ok(&self, e: &OkSummary, g: &SutOk) -> Result<(), String> {
+        match (e, g) {
+            (OkSummary::Key { state, .. }, SutOk::Key(s)) => same_state(*state, *s),
+            (
+                OkSummary::Encrypted { key, version, .. },
+                SutOk::Encrypted { key_id, version: v },
+            ) => {
+                if self.index_of_key_bytes(key_id) != Some(*key as usize)
+                    || *v != u32::from(*version)
+                {
+                    return Err(format!(
+                        "ciphertext names key {:?} version {v}, model key {key} version {version}",
+                        self.index_of_key_bytes(key_id)
+                    ));
+                }
+                Ok(())
+            }
+            (OkSummary::Decrypted { .. }, SutOk::Decrypted) => Ok(()),
+            (
+                OkSummary::RotationStatus {
+                    enabled,
+                    next,
+                    period_days,
+                },
+                SutOk::Status(s),
+            ) => {
+                let got = (
+                    s.key_rotation_enabled,
+                    s.next_rotation_date.map(|t| t.0 - START),
+                    s.rotation_period_in_days,
+                );
+                if got != (*enabled, *next, *period_days) {
+                    return Err(format!(
+                        "GetKeyRotationStatus: model {:?}, implementation {got:?}",
+                        (enabled, next, period_days)
+                    ));
+                }
+                Ok(())
+            }
+            (
+                OkSummary::Scheduled {
+                    deletion_date,
+                    window_days,
+                    ..
+                },
+                SutOk::Scheduled(s),
+            ) => {
+                if (s.deletion_date.0 - START, s.pending_window_in_days)
+                    != (*deletion_date, *window_days)
+                {
+                    return Err(format!(
+                        "ScheduleKeyDeletion: model date {deletion_date} window {window_days}, implementation {} {}",
+                        s.deletion_date.0 - START,
+                        s.pending_window_in_days
+                    ));
+                }
+                Ok(())
+            }
+            (OkSummary::ImportParameters { valid_to, .. }, SutOk::Params(p)) => {
+                if p.parameters_valid_to.0 - START != *valid_to {
+                    return Err(format!(
+                        "ParametersValidTo: model {valid_to}, implementation {}",
+                        p.parameters_valid_to.0 - START
+                    ));
+                }
+                Ok(())
+            }
+            (_, SutOk::Plain) => Ok(()),
+            (e, g) => Err(format!(
+                "success of different shapes: model {e:?}, implementation {g:?}"
+            )),
+        }
+    }
+
+    /// Compares every key and every ciphertext with the model state.
+    pub fn compare_state(&mut self) -> Result<(), String> {
+        let state = self.prev.clone();
+        if self.clock.now() - START != state.now {
+            return Err(format!(
+                "clock: model {}, implementation {}",
+                state.now,
+                self.clock.now() - START
+            ));
+        }
+        if state.keys.len() != self.keys.len() {
+            return Err(format!(
+                "model has {} keys, implementation {}",
+                state.keys.len(),
+                self.keys.len()
+            ));
+        }
+        for i in 0..state.keys.len() {
+            let obs = model::observe(&state, i);
+            let id = self.keys[i].clone();
+            let d = self.kms.describe_key(KeyIdRequest::new(id.clone()));
+            if obs.state == model::KeyState::Deleted {
+                match d {
+                    Err(KmsError::NotFoundException(_)) => continue,
+                    other => {
+                        return Err(format!("key {i}: model Deleted, implementation {other:?}"));
+                    }
+                }
+            }
+            let m = d
+                .map_err(|e| format!("key {i}: DescribeKey failed: {e}"))?
+                .key_metadata;
+            same_state(obs.state, m.key_state).map_err(|e| format!("key {i}: {e}"))?;
+            if m.enabled != obs.enabled || m.deletion_date.map(|t| t.0 - START) != obs.deletion_date
+            {
+                return Err(format!(
+                    "key {i}: Enabled/DeletionDate model {:?}/{:?}, implementation {:?}/{:?}",
+                    obs.enabled,
+                    obs.deletion_date,
+                    m.enabled,
+                    m.deletion_date.map(|t| t.0 - START)
+                ));
+            }
+            if obs.origin == model::Origin::AwsKms {
+                let s = self
+                    .kms
+                    .get_key_rotation_status(KeyIdRequest::new(id.clone()))
+                    .map_err(|e| format!("key {i}: GetKeyRotationStatus failed: {e}"))?;
+                let got = (
+                    s.key_rotation_enabled,
+                    s.next_rotation_date.map(|t| t.0 - START),
+                    s.rotation_period_in_days,
+                );
+                let want = (
+                    obs.rotation_enabled,
+                    obs.next_rotation_date,
+                    obs.rotation_period_days,
+                );
+                if got != want {
+                    return Err(format!(
+                        "key {i}: rotation status model {want:?}, implementation {got:?}"
+                    ));
+                }
+            }
+            let rot = self
+                .kms
+                .list_key_rotations(ListRequest {
+                    key_id: Some(id.clone()),
+                    limit: Some(1000),
+                    ..Default::default()
+                })
+                .map_err(|e| format!("key {i}: ListKeyRotations failed: {e}"))?;
+            let got: Vec<(u64, RotationType)> = rot
+                .rotations
+                .iter()
+                .map(|r| (r.rotation_date.0 - START, r.rotation_type))
+                .collect();
+            let want: Vec<(u64, RotationType)> = obs
+                .rotations
+                .iter()
+                .map(|r| {
+                    (
+                        r.date,
+                        match r.rotation_type {
+                            model::RotationType::Automatic => RotationType::Automatic,
+                            model::RotationType::OnDemand => RotationType::OnDemand,
+                        },
+                    )
+                })
+                .collect();
+            if got != want {
+                return Err(format!(
+                    "key {i}: rotations model {want:?}, implementation {got:?}"
+                ));
+            }
+            let aliases: Vec<u8> = self
+                .kms
+                .aliases_of(&id)
+                .iter()
+                .filter_map(|n| n.strip_prefix("alias/slot").and_then(|s| s.parse().ok()))
+                .collect();
+            if aliases != obs.aliases {
+                return Err(format!(
+                    "key {i}: aliases model {:?}, implementation {aliases:?}",
+                    obs.aliases
+                ));
+            }
+        }
+        for (i, c) in state.ciphertexts.iter().enumerate() {
+            let want = model::decrypt_outcome(&state, i, c.ctx);
+            let (blob, pt, ctx) = self.cts[i].clone();
+            let got = self.kms.decrypt(DecryptRequest {
+                ciphertext_blob: Blob(blob),
+                encryption_context: Some(ctx_of(ctx)),
+                ..Default::default()
+            });
+            match (&want, &got) {
+                (Ok(_), Ok(r)) if r.plaintext.expose() == pt.as_slice() => {}
+                (Err(e), Err(g)) if e.name() == g.name() => {}
+                _ => {
+                    return Err(format!(
+                        "ciphertext {i}: model {want:?}, implementation {:?}",
+                        got.map(|_| "decrypts")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn same_state(m: model::KeyState, s: KeyState) -> Result<(), String> {
+    let ok = matches!(
+        (m, s),
+        (model::KeyState::Enabled, KeyState::Enabled)
+            | (model::KeyState::Disabled, KeyState::Disabled)
+            | (model::KeyState::PendingDeletion, KeyState::PendingDeletion)
+            | (model::KeyState::PendingImport, KeyState::PendingImport)
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("state: model {m:?}, implementation {s:?}"))
+    }
+}
+
+/// Runs a whole sequence from scratch; the first divergence is the error.
+pub fn run_sequence(
+    rules: &model::Rules,
+    actions: &[Action],
+    plant: impl FnOnce(&mut Kms),
+) -> Result<(), String> {
+    let mut sut = Sut::new(rules);
+    plant(&mut sut.kms);
+    for a in actions {
+        if !model::applicable(&sut.prev, a) {
+            continue;
+        }
+        sut.step_and_compare(rules, a)?;
+    }
+    Ok(())
+}
