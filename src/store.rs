@@ -1254,6 +1254,11 @@ impl Kms {
             kms.rotation_checks(idx)?;
             let now = kms.clock.now();
             if let AnyKey::Enabled(k) = &mut kms.keys[idx as usize] {
+                // No period given while rotation is on: no change (decisions.md).
+                let period = match (req.rotation_period_in_days, k.rotation_schedule()) {
+                    (None, Some(r)) => r.period_days,
+                    _ => period,
+                };
                 k.enable_rotation(period, now);
             }
             kms.schedule(idx);
