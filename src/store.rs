@@ -876,7 +876,7 @@ impl Kms {
                 .iter()
                 .filter(|k| !matches!(k, AnyKey::Deleted(_)))
                 .collect();
-            let end = (start + limit).min(live.len());
+            let end = start.saturating_add(limit).min(live.len());
             let keys = live[start.min(end)..end]
                 .iter()
                 .map(|k| {
@@ -1027,11 +1027,13 @@ impl Kms {
     /// Encrypt: 1–4096 bytes under the current backing key (spec §7).
     pub fn encrypt(&mut self, req: EncryptRequest) -> KmsResult<EncryptResponse> {
         self.run("Encrypt", |kms, trail| {
+            // The key is resolved before the arguments are validated
+            // (docs/decisions.md, order of checks).
+            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
             check_algorithm(req.encryption_algorithm.as_deref())?;
             check_plaintext(req.plaintext.expose())?;
             let ctx = req.encryption_context.clone().unwrap_or_default();
             check_context(&ctx)?;
-            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
             let blob = key.encrypt(req.plaintext.expose(), &ctx);
@@ -1140,6 +1142,8 @@ impl Kms {
         with_plaintext: bool,
     ) -> KmsResult<GenerateDataKeyResponse> {
         self.run(op, |kms, trail| {
+            // Resolve first (docs/decisions.md, order of checks).
+            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
             let len = match (req.key_spec.as_deref(), req.number_of_bytes) {
                 (Some("AES_256"), None) => 32,
                 (Some("AES_128"), None) => 16,
@@ -1173,7 +1177,6 @@ impl Kms {
             };
             let ctx = req.encryption_context.clone().unwrap_or_default();
             check_context(&ctx)?;
-            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
             let mut data_key = Zeroizing::new(vec![0u8; len]);
@@ -1369,7 +1372,7 @@ impl Kms {
             let arn = kms.arn_idx(idx);
             let core = kms.core(idx);
             let all = &core.rotations;
-            let end = (start + limit).min(all.len());
+            let end = start.saturating_add(limit).min(all.len());
             let rotations = all[start.min(end)..end]
                 .iter()
                 .map(|r| RotationsListEntry {
@@ -1909,7 +1912,7 @@ impl Kms {
                     last_updated_date: Some(Timestamp(a.updated)),
                 })
                 .collect();
-            let end = (start + limit).min(all.len());
+            let end = start.saturating_add(limit).min(all.len());
             let truncated = end < all.len();
             Ok(ListAliasesResponse {
                 aliases: all[start.min(end)..end].to_vec(),
