@@ -106,7 +106,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
-        if !v.is_finite() || v < 0.0 || v > 253_402_300_799.0 {
+        if !v.is_finite() || !(0.0..=253_402_300_799.0).contains(&v) {
             return Err(serde::de::Error::custom("timestamp out of range"));
         }
         Ok(Timestamp(v as u64))

@@ -647,6 +647,7 @@ impl<S: WithMaterial> Key<S, External> {
     }
     /// Material expiry at `at`: PendingImport when a permanently associated
     /// material expired, else unchanged (pending material may expire alone).
+    #[allow(clippy::result_large_err)]
     pub fn expire_material(mut self, at: u64) -> Result<Key<PendingImport, External>, Self> {
         if self.expire_at(at) {
             Ok(self.into_state())
@@ -659,6 +660,7 @@ impl<S: WithMaterial> Key<S, External> {
 impl Key<Enabled, External> {
     /// RotateKeyOnDemand of an imported key: the pending material becomes
     /// current, the old one NON_CURRENT. `Err(self)` when nothing is pending.
+    #[allow(clippy::result_large_err)]
     pub fn rotate_to_pending(mut self, now: u64) -> Result<Self, Self> {
         let Some(p) = self.core.pending_material.take() else {
             return Err(self);

@@ -386,11 +386,9 @@ impl Kms {
 
     fn fire(&mut self, t: u64, kind: u8, idx: u32) {
         match kind {
-            EV_PARAMS => {
-                if self.params.get(&idx).is_some_and(|p| p.valid_to == t) {
-                    // Expired parameters: drop (and so zeroize) the RSA key.
-                    self.params.remove(&idx);
-                }
+            // Expired parameters: drop (and so zeroize) the RSA key.
+            EV_PARAMS if self.params.get(&idx).is_some_and(|p| p.valid_to == t) => {
+                self.params.remove(&idx);
             }
             EV_DELETE => {
                 let due = matches!(&self.keys[idx as usize],

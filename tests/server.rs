@@ -235,7 +235,7 @@ fn load_sixteen_clients_mixed_operations_no_lost_update() {
                 while Instant::now() < deadline && i < 5_000 {
                     i += 1;
                     let pt: Vec<u8> = format!("client {t} message {i}").into_bytes();
-                    let target = if i % 2 == 0 {
+                    let target = if i.is_multiple_of(2) {
                         "alias/load".to_string()
                     } else {
                         mine.clone()
