@@ -1,0 +1,1 @@
+//! Lifecycle diagram generated from the model.
