@@ -892,13 +892,17 @@ pub fn run(
     model: &LifecycleModel,
     threads: usize,
     symmetry: bool,
+    max_depth: Option<usize>,
     progress: &mut dyn FnMut(usize, usize, usize),
 ) -> RunReport {
     let model = model.fresh();
     let coverage = model.coverage.clone();
     let props = model.properties();
     let start = std::time::Instant::now();
-    let builder = model.clone().checker().threads(threads.max(1));
+    let mut builder = model.clone().checker().threads(threads.max(1));
+    if let Some(d) = max_depth {
+        builder = builder.target_max_depth(d);
+    }
     let checker: Box<dyn Checker<LifecycleModel>> = if symmetry {
         Box::new(builder.symmetry().spawn_dfs())
     } else {

@@ -1,7 +1,260 @@
-//! The `check` and `explore` commands.
-pub fn check_main(_args: &[String]) -> i32 {
-    0
+//! The `check` and `explore` commands (`kms-lifecycle check ...`,
+//! `kms-lifecycle explore ...`). The only module that prints.
+
+use crate::checker::{
+    LifecycleModel, PlantedBug, format_counterexample, run, shortest_counterexample,
+};
+use crate::{DAY, Rules};
+use stateright::Model;
+use std::time::Instant;
+
+const CHECK_USAGE: &str = "usage: kms-lifecycle check [--rules classic|current|both] [--keys N] \
+[--horizon-days D] [--ticks N] [--max-depth N] [--threads N] [--symmetry|--no-symmetry] \
+[--plant-bug NAME] [--list-planted-bugs]";
+
+const EXPLORE_USAGE: &str = "usage: kms-lifecycle explore [--rules classic|current] [--keys N] \
+[--horizon-days D] [--ticks N] [--addr HOST:PORT] [--plant-bug NAME]";
+
+struct Options {
+    rules: Vec<Rules>,
+    keys: Option<usize>,
+    horizon_days: Option<u64>,
+    ticks: Option<u8>,
+    max_depth: Option<usize>,
+    threads: usize,
+    symmetry: bool,
+    bug: Option<PlantedBug>,
+    list_bugs: bool,
+    addr: String,
 }
-pub fn explore_main(_args: &[String]) -> i32 {
+
+fn parse(args: &[String], explore: bool) -> Result<Options, String> {
+    let mut o = Options {
+        rules: vec![Rules::classic(), Rules::current()],
+        keys: None,
+        horizon_days: None,
+        ticks: None,
+        max_depth: None,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        symmetry: true,
+        bug: None,
+        list_bugs: false,
+        addr: "127.0.0.1:3000".to_string(),
+    };
+    let mut it = args.iter();
+    fn num<T: std::str::FromStr>(flag: &str, v: Option<&String>) -> Result<T, String> {
+        let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
+        v.parse()
+            .map_err(|_| format!("{flag}: not a valid number: {v:?}"))
+    }
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--rules" => {
+                let v = it.next().ok_or("--rules needs a value")?;
+                o.rules = match v.as_str() {
+                    "both" if !explore => vec![Rules::classic(), Rules::current()],
+                    name => vec![Rules::by_name(name).ok_or_else(|| {
+                        format!(
+                            "--rules: unknown rule set {name:?} (classic, current{})",
+                            if explore { "" } else { ", both" }
+                        )
+                    })?],
+                };
+            }
+            "--keys" => {
+                let k: usize = num(a, it.next())?;
+                if !(1..=4).contains(&k) {
+                    return Err("--keys must be between 1 and 4".into());
+                }
+                o.keys = Some(k);
+            }
+            "--horizon-days" => o.horizon_days = Some(num(a, it.next())?),
+            "--ticks" => o.ticks = Some(num(a, it.next())?),
+            "--max-depth" => {
+                let d: usize = num(a, it.next())?;
+                if d < 2 {
+                    return Err("--max-depth must be at least 2".into());
+                }
+                o.max_depth = Some(d);
+            }
+            "--threads" => {
+                let t: usize = num(a, it.next())?;
+                if t == 0 {
+                    return Err("--threads must be at least 1".into());
+                }
+                o.threads = t;
+            }
+            "--symmetry" => o.symmetry = true,
+            "--no-symmetry" => o.symmetry = false,
+            "--plant-bug" => {
+                let v = it.next().ok_or("--plant-bug needs a name")?;
+                o.bug = Some(PlantedBug::by_name(v).ok_or_else(|| {
+                    format!("--plant-bug: unknown bug {v:?} (see --list-planted-bugs)")
+                })?);
+            }
+            "--list-planted-bugs" => o.list_bugs = true,
+            "--addr" if explore => o.addr = it.next().ok_or("--addr needs a value")?.clone(),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(o)
+}
+
+fn model_for(o: &Options, rules: Rules) -> LifecycleModel {
+    let mut m = LifecycleModel::new(rules).with_bug(o.bug);
+    if let Some(k) = o.keys {
+        m.keys = k;
+        m.max_external = m.max_external.min(k);
+    }
+    if let Some(d) = o.horizon_days {
+        m.horizon = d * DAY + 1;
+    }
+    if let Some(t) = o.ticks {
+        m.max_ticks = t;
+    }
+    m
+}
+
+fn describe(m: &LifecycleModel) -> String {
+    format!(
+        "rules={} keys={} (EXTERNAL ≤ {}) aliases={} ciphertexts={} horizon={} time-steps≤{} on-demand-limit={}{}",
+        m.rules.name_or_base(),
+        m.keys,
+        m.max_external,
+        m.aliases,
+        m.ciphertexts,
+        crate::fmt_time(m.horizon),
+        m.max_ticks,
+        m.rules.on_demand_limit,
+        m.planted
+            .map(|b| format!(" planted-bug={}", b.name()))
+            .unwrap_or_default()
+    )
+}
+
+/// `kms-lifecycle check ...`: exit 0 when every property holds and every
+/// `sometimes` was found, 1 on a violation (after printing the shortest
+/// counterexample) or a missing example, 2 on bad arguments.
+pub fn check_main(args: &[String]) -> i32 {
+    let o = match parse(args, false) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{CHECK_USAGE}");
+            return 2;
+        }
+    };
+    if o.list_bugs {
+        for b in PlantedBug::all() {
+            println!(
+                "{:<34} {} (rules: {})",
+                b.name(),
+                b.description(),
+                b.rules().name()
+            );
+        }
+        return 0;
+    }
+    let mut all_ok = true;
+    for &rules in &o.rules {
+        let m = model_for(&o, rules);
+        println!("== check {}", describe(&m));
+        println!(
+            "   exploration: {} ({} thread{}){}",
+            if o.symmetry {
+                "DFS with symmetry reduction over key ids"
+            } else {
+                "BFS"
+            },
+            o.threads,
+            if o.threads == 1 { "" } else { "s" },
+            o.max_depth
+                .map(|d| format!(", max depth {d}"))
+                .unwrap_or_default()
+        );
+        let start = Instant::now();
+        let r = run(
+            &m,
+            o.threads,
+            o.symmetry,
+            o.max_depth,
+            &mut |states, unique, depth| {
+                let secs = start.elapsed().as_secs_f64();
+                println!(
+                    "   progress: states={states} unique={unique} depth={depth} states/s={:.0} elapsed={secs:.0}s",
+                    states as f64 / secs.max(1e-9)
+                );
+            },
+        );
+        let secs = r.elapsed.as_secs_f64();
+        println!("   states generated: {}", r.states);
+        println!("   unique states:    {}", r.unique);
+        println!("   max depth:        {}", r.max_depth);
+        println!(
+            "   states/s:         {:.0}",
+            r.states as f64 / secs.max(1e-9)
+        );
+        println!("   elapsed:          {secs:.2}s");
+        for (name, always, ok) in &r.verdicts {
+            let verdict = match (always, ok) {
+                (true, true) => "holds",
+                (true, false) => "VIOLATED",
+                (false, true) => "found",
+                (false, false) => "NOT FOUND",
+            };
+            println!(
+                "   [{verdict:>9}] {}{name}",
+                if *always { "always " } else { "" }
+            );
+        }
+        if !r.ok() {
+            all_ok = false;
+        }
+        if let Some((name, path)) = r.violations.first() {
+            println!(
+                "   searching the shortest counterexample for \"{name}\" (iterative deepening)..."
+            );
+            let len = path.clone().into_actions().len();
+            let p =
+                shortest_counterexample(&m, name, len, o.threads).unwrap_or_else(|| path.clone());
+            println!(
+                "   counterexample for \"{name}\" ({} steps):",
+                p.clone().into_actions().len()
+            );
+            print!("{}", format_counterexample(&m, &p));
+        }
+    }
+    if all_ok {
+        println!("OK: every property holds and every example was found");
+        0
+    } else {
+        println!("FAILED");
+        1
+    }
+}
+
+/// `kms-lifecycle explore ...`: serve stateright's Explorer on 127.0.0.1.
+pub fn explore_main(args: &[String]) -> i32 {
+    let o = match parse(args, true) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{EXPLORE_USAGE}");
+            return 2;
+        }
+    };
+    let host = o.addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("");
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        eprintln!("error: --addr must be a loopback address (127.0.0.1:PORT)");
+        return 2;
+    }
+    let m = model_for(&o, o.rules[0]);
+    println!("explore {} on http://{}", describe(&m), o.addr);
+    m.checker().threads(o.threads).serve(o.addr.as_str());
     0
 }

@@ -118,6 +118,20 @@ impl Rules {
         }
     }
 
+    /// The name of the preset this is, or is derived from (by the
+    /// checker's lowered on-demand limit), e.g. `"current (on-demand limit 2)"`.
+    pub fn name_or_base(&self) -> String {
+        let mut base = *self;
+        base.on_demand_limit = Rules::current().on_demand_limit;
+        if *self == Rules::classic() || *self == Rules::current() {
+            self.name().to_string()
+        } else if base == Rules::current() {
+            format!("current (on-demand limit {})", self.on_demand_limit)
+        } else {
+            "custom".to_string()
+        }
+    }
+
     /// The preset's name; `"custom"` for anything else.
     pub fn name(&self) -> &'static str {
         if *self == Rules::classic() {

@@ -8,7 +8,7 @@ use kms_lifecycle_model::{Exception, Rules};
 use stateright::{Checker, HasDiscoveries, Model};
 
 fn check(m: &LifecycleModel, symmetry: bool) -> RunReport {
-    run(m, 1, symmetry, &mut |_, _, _| {})
+    run(m, 1, symmetry, None, &mut |_, _, _| {})
 }
 
 fn failures(r: &RunReport, allowed: &[&str]) -> Vec<String> {
