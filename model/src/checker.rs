@@ -195,9 +195,10 @@ pub struct LifecycleModel {
 }
 
 impl LifecycleModel {
-    /// The default `check` configuration of a rule set: 2 keys, 1 alias, 2
-    /// ciphertexts, no managed key, a horizon of 2 × 365 days + 1 s, on-demand
-    /// limit lowered to 2 (a model-checking parameter, documented in docs/model.md).
+    /// The default `check` configuration of a rule set: 2 keys (AWS_KMS or
+    /// EXTERNAL), 1 alias, 1 ciphertext, no managed key, a horizon of
+    /// 2 × 365 days + 1 s, at most 2 time steps per path, on-demand limit
+    /// lowered to 2 (a model-checking parameter, documented in docs/model.md).
     pub fn new(rules: Rules) -> LifecycleModel {
         let mut rules = rules;
         rules.on_demand_limit = rules.on_demand_limit.min(2);
@@ -216,11 +217,11 @@ impl LifecycleModel {
             max_external: 2,
             managed: false,
             aliases: 1,
-            ciphertexts: 2,
+            ciphertexts: 1,
             horizon: 2 * 365 * DAY + 1,
             small_step: DAY,
             small_steps: 1,
-            max_ticks: 5,
+            max_ticks: 2,
             periods,
             windows: vec![Some(6), Some(7), Some(30), Some(31)],
             valid_to_short: 2 * DAY,
