@@ -214,7 +214,9 @@ impl LifecycleModel {
         LifecycleModel {
             rules,
             keys: 2,
-            max_external: 2,
+            // `current` (NEW_KEY_MATERIAL, on-demand rotation) has a much larger
+            // space per EXTERNAL key: at most one of its two keys is EXTERNAL.
+            max_external: if rules.new_key_material_import { 1 } else { 2 },
             managed: false,
             aliases: 1,
             ciphertexts: 1,

@@ -60,9 +60,9 @@ impl Cause {
             Cause::CancelKeyDeletion => "CancelKeyDeletion",
             Cause::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
             Cause::RotateKeyOnDemand => "RotateKeyOnDemand",
-            Cause::DeletionDate => "clock: DeletionDate",
-            Cause::ValidTo => "clock: ValidTo",
-            Cause::AutomaticRotation => "clock: NextRotationDate",
+            Cause::DeletionDate => "(clock) DeletionDate",
+            Cause::ValidTo => "(clock) ValidTo",
+            Cause::AutomaticRotation => "(clock) NextRotationDate",
         }
     }
     /// A clock event (not an operation).
