@@ -233,6 +233,48 @@ class KmsServerTest(unittest.TestCase):
         self.assertError("LimitExceededException", self.kms.rotate_key_on_demand, KeyId=lim_key)
 
 
+    def test_remaining_exceptions_through_boto3(self):
+        # InvalidImportTokenException: a token issued for another key.
+        a = self.new_key(Origin="EXTERNAL")["KeyId"]
+        b = self.new_key(Origin="EXTERNAL")["KeyId"]
+        pa = self.kms.get_parameters_for_import(KeyId=a, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        self.kms.get_parameters_for_import(KeyId=b, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        pub = serialization.load_der_public_key(pa["PublicKey"])
+        wrapped = pub.encrypt(os.urandom(32), padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        self.assertError("InvalidImportTokenException", self.kms.import_key_material, KeyId=b,
+                         ImportToken=pa["ImportToken"], EncryptedKeyMaterial=wrapped,
+                         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        # A superseded token of the same key is invalid too.
+        self.kms.get_parameters_for_import(KeyId=a, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        self.assertError("InvalidImportTokenException", self.kms.import_key_material, KeyId=a,
+                         ImportToken=pa["ImportToken"], EncryptedKeyMaterial=wrapped,
+                         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        # InvalidCiphertextException: material that cannot be unwrapped.
+        pa2 = self.kms.get_parameters_for_import(KeyId=a, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+        self.assertError("InvalidCiphertextException", self.kms.import_key_material, KeyId=a,
+                         ImportToken=pa2["ImportToken"], EncryptedKeyMaterial=b"\x01" * 256,
+                         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        # ValidationException: ValidTo missing with the default expiration model.
+        wrapped2 = serialization.load_der_public_key(pa2["PublicKey"]).encrypt(
+            os.urandom(32), padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        self.assertError("ValidationException", self.kms.import_key_material, KeyId=a,
+                         ImportToken=pa2["ImportToken"], EncryptedKeyMaterial=wrapped2)
+        # ConflictException: an automatic rotation due within 20 minutes.
+        k = self.new_key()["KeyId"]
+        self.kms.enable_key_rotation(KeyId=k, RotationPeriodInDays=90)
+        advance(90 * DAY - 600)
+        self.assertError("ConflictException", self.kms.rotate_key_on_demand, KeyId=k)
+        advance(600)
+        self.assertEqual(self.kms.list_key_rotations(KeyId=k)["Rotations"][0]["RotationType"], "AUTOMATIC")
+        # InvalidAliasNameException: characters outside [a-zA-Z0-9/_-].
+        self.assertError("InvalidAliasNameException", self.kms.create_alias, AliasName="alias/bad name!", TargetKeyId=k)
+        # Management operations refuse aliases (NotFoundException).
+        self.kms.create_alias(AliasName="alias/e2e-mgmt", TargetKeyId=k)
+        self.assertError("NotFoundException", self.kms.disable_key, KeyId="alias/e2e-mgmt")
+        # UnsupportedOperationException: an unsupported key spec.
+        self.assertError("UnsupportedOperationException", self.kms.create_key, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+
+
 class AwsCliTest(unittest.TestCase):
     """The AWS CLI v1 against the server."""
 
