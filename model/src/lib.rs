@@ -1346,7 +1346,6 @@ fn import(
     }
     // Material.
     let associated = kk.materials.iter().position(|m| m.id == material);
-    let is_pending = kk.pending.is_some_and(|p| p.id == material);
     enum Target {
         First,
         Existing(usize),
@@ -1371,13 +1370,17 @@ fn import(
                 None => fail!(Exception::IncorrectKeyMaterialException),
             },
             ImportType::NewKeyMaterial => {
-                if associated.is_some() || is_pending {
+                // decisions.md: a PendingImport key that had material waits for
+                // its own material; then "another material pending" is checked
+                // before "material already known".
+                if kk.state == KeyState::PendingImport {
                     fail!(Exception::IncorrectKeyMaterialException)
                 }
-                if kk.pending.is_some()
-                    || !matches!(kk.state, KeyState::Enabled | KeyState::Disabled)
-                {
+                if kk.pending.is_some() {
                     fail!(Exception::KMSInvalidStateException)
+                }
+                if associated.is_some() {
+                    fail!(Exception::IncorrectKeyMaterialException)
                 }
                 Target::Pending
             }
