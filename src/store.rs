@@ -597,6 +597,12 @@ impl Kms {
 
     /// Resolves a KeyId parameter to a live key index (spec §9, decisions).
     fn resolve(&mut self, key_id: &str, accept: Accept, trail: &mut Trail) -> KmsResult<u32> {
+        // AWS's KeyIdType: 1–2048 characters. Longer input is not echoed.
+        if key_id.len() > 2048 {
+            return Err(KmsError::ValidationException(
+                "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048".into(),
+            ));
+        }
         let prefix = format!("arn:aws:kms:{}:{}:", self.region, self.account);
         let (is_alias, name) = if let Some(rest) = key_id.strip_prefix(&prefix) {
             if let Some(id) = rest.strip_prefix("key/") {

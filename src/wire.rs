@@ -61,6 +61,14 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireResponse> {
             "The request body is not valid UTF-8.",
         ));
     }
+    // serde would also read a struct from a JSON array: only objects are requests.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(WireResponse::error(
+            400,
+            "SerializationException",
+            "The request body must be a JSON object.",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
