@@ -59,7 +59,11 @@ impl Default for ServerConfig {
 
 /// What the request handlers share.
 pub struct ServerState {
-    kms: Mutex<Kms>,
+    /// The store and the number of requests it has served. The request's
+    /// number is its position in the linearization (everything runs under this
+    /// one lock); it is returned in the `X-KmsLifecycle-Sequence` header so
+    /// that tests can check a concurrent history against the model.
+    kms: Mutex<(Kms, u64)>,
     clock: Option<ManualClock>,
 }
 
@@ -74,12 +78,12 @@ impl ServerState {
             Some(start) => {
                 let clock = ManualClock::new(start);
                 Self {
-                    kms: Mutex::new(b.clock(clock.clone()).build()),
+                    kms: Mutex::new((b.clock(clock.clone()).build(), 0)),
                     clock: Some(clock),
                 }
             }
             None => Self {
-                kms: Mutex::new(b.clock(SystemClock).build()),
+                kms: Mutex::new((b.clock(SystemClock).build(), 0)),
                 clock: None,
             },
         }
@@ -92,38 +96,64 @@ impl ServerState {
         content_type: Option<&str>,
         body: &[u8],
     ) -> WireResponse {
-        let Some(target) = target else {
-            return WireResponse::error(
+        self.handle_sequenced(target, content_type, body).0
+    }
+
+    /// [`Self::handle`], also returning the request's position in the
+    /// linearization of all requests that reached the store (`None` when it
+    /// was refused before).
+    pub fn handle_sequenced(
+        &self,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (WireResponse, Option<u64>) {
+        let r = self.check_protocol(target, content_type);
+        if let Err(r) = r {
+            return (r, None);
+        }
+        let target = target.unwrap_or_default();
+        let mut guard = self.kms.lock().unwrap_or_else(|p| p.into_inner());
+        let (kms, seq) = &mut *guard;
+        *seq += 1;
+        let n = *seq;
+        let r = if let Some(op) = target.strip_prefix(KMS_PREFIX) {
+            wire::dispatch(kms, op, body)
+        } else if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
+            self.clock_op(kms, op, body)
+        } else {
+            WireResponse::error(
+                400,
+                "UnknownOperationException",
+                &format!("Unknown target {}", target.escape_default()),
+            )
+        };
+        (r, Some(n))
+    }
+
+    fn check_protocol(
+        &self,
+        target: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Result<(), WireResponse> {
+        if target.is_none() {
+            return Err(WireResponse::error(
                 400,
                 "UnknownOperationException",
                 "Missing X-Amz-Target header: expected TrentService.<Operation>.",
-            );
-        };
+            ));
+        }
         match content_type.map(|c| c.split(';').next().unwrap_or("").trim()) {
-            Some("application/x-amz-json-1.1") | Some("application/json") => {}
-            other => {
-                return WireResponse::error(
-                    400,
-                    "ValidationException",
-                    &format!(
-                        "Unsupported Content-Type {:?}: use application/x-amz-json-1.1.",
-                        other.unwrap_or("")
-                    ),
-                );
-            }
+            Some("application/x-amz-json-1.1") | Some("application/json") => Ok(()),
+            other => Err(WireResponse::error(
+                400,
+                "ValidationException",
+                &format!(
+                    "Unsupported Content-Type {:?}: use application/x-amz-json-1.1.",
+                    other.unwrap_or("")
+                ),
+            )),
         }
-        let mut kms = self.kms.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(op) = target.strip_prefix(KMS_PREFIX) {
-            return wire::dispatch(&mut kms, op, body);
-        }
-        if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
-            return self.clock_op(&mut kms, op, body);
-        }
-        WireResponse::error(
-            400,
-            "UnknownOperationException",
-            &format!("Unknown target {}", target.escape_default()),
-        )
     }
 
     fn clock_op(&self, kms: &mut Kms, op: &str, body: &[u8]) -> WireResponse {
@@ -200,7 +230,17 @@ impl ServerState {
 }
 
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
+    to_http_sequenced(r, None)
+}
+
+fn to_http_sequenced(r: WireResponse, seq: Option<u64>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    if let Some(n) = seq {
+        resp.headers_mut().insert(
+            "x-kmslifecycle-sequence",
+            hyper::header::HeaderValue::from(n),
+        );
+    }
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
@@ -242,14 +282,17 @@ async fn handle(
     let st = state.clone();
     // The store is synchronous and may generate RSA keys: keep it off the
     // reactor threads.
-    let r = tokio::task::spawn_blocking(move || {
-        st.handle(target.as_deref(), content_type.as_deref(), &body)
+    let (r, seq) = tokio::task::spawn_blocking(move || {
+        st.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
     })
     .await
     .unwrap_or_else(|_| {
-        WireResponse::error(500, "KMSInternalException", "The request handler failed.")
+        (
+            WireResponse::error(500, "KMSInternalException", "The request handler failed."),
+            None,
+        )
     });
-    Ok(to_http(r))
+    Ok(to_http_sequenced(r, seq))
 }
 
 /// Serves on an already bound listener until the task is dropped.
