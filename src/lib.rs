@@ -7,8 +7,11 @@ pub mod audit;
 #[cfg(feature = "test-bugs")]
 pub mod bugs;
 pub mod clock;
+#[cfg(feature = "conform")]
+pub mod conform;
 pub mod crypto;
 pub mod error;
+pub mod fuzzing;
 pub mod import;
 pub mod key;
 pub mod rules;
