@@ -13,196 +13,15 @@
 
 mod harness;
 
+use harness::generator::{ClassicRef, CurrentRef, RefState};
 use harness::{Sut, model_rules};
 use kms_lifecycle_model as model;
-use model::{Action, AliasName, Ctx, DAY, ImportType, KeyRef, Origin, TokenRef, ValidToChoice};
+use model::Action;
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
-
-/// The reference state: rules and the model's abstract state.
-#[derive(Clone, Debug)]
-pub struct RefState {
-    rules: model::Rules,
-    state: model::State,
-}
-
-/// Alias slots in the differential test.
-const ALIASES: usize = 2;
-
-fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
-    let st = &s.state;
-    let nk = st.keys.len() as u8;
-    let nct = st.ciphertexts.len() as u8;
-    let mut choices: Vec<(u32, BoxedStrategy<Action>)> = vec![
-        (
-            if nk < 4 { 6 } else { 1 },
-            prop_oneof![
-                3 => Just(Action::CreateKey { origin: Origin::AwsKms }),
-                2 => Just(Action::CreateKey { origin: Origin::External }),
-                1 => Just(Action::UseManagedAlias),
-            ]
-            .boxed(),
-        ),
-        (4, time_strategy(st)),
-    ];
-    if nk > 0 {
-        let key = 0..nk;
-        let kref = prop_oneof![
-            4 => (0..nk).prop_map(KeyRef::Key),
-            1 => (0..ALIASES as u8).prop_map(KeyRef::Alias),
-        ];
-        let ctx = prop_oneof![3 => Just(Ctx::A), 1 => Just(Ctx::B)];
-        choices.extend([
-            (
-                6,
-                (kref.clone(), ctx.clone())
-                    .prop_map(|(key, ctx)| Action::Encrypt { key, ctx })
-                    .boxed(),
-            ),
-            (1, kref.clone().prop_map(|key| Action::GenerateDataKey { key }).boxed()),
-            (1, kref.clone().prop_map(|key| Action::DescribeKey { key }).boxed()),
-            (2, key.clone().prop_map(|key| Action::EnableKey { key }).boxed()),
-            (2, key.clone().prop_map(|key| Action::DisableKey { key }).boxed()),
-            (
-                2,
-                (key.clone(), prop_oneof![Just(None), Just(Some(90)), Just(Some(365)), Just(Some(89)), Just(Some(2561))])
-                    .prop_map(|(key, period_days)| Action::EnableKeyRotation { key, period_days })
-                    .boxed(),
-            ),
-            (1, key.clone().prop_map(|key| Action::DisableKeyRotation { key }).boxed()),
-            (1, key.clone().prop_map(|key| Action::GetKeyRotationStatus { key }).boxed()),
-            (2, key.clone().prop_map(|key| Action::RotateKeyOnDemand { key }).boxed()),
-            (
-                2,
-                (key.clone(), prop_oneof![Just(Some(7)), Just(Some(30)), Just(None), Just(Some(6)), Just(Some(31))])
-                    .prop_map(|(key, window_days)| Action::ScheduleKeyDeletion { key, window_days })
-                    .boxed(),
-            ),
-            (2, key.clone().prop_map(|key| Action::CancelKeyDeletion { key }).boxed()),
-            (2, key.clone().prop_map(|key| Action::GetParametersForImport { key }).boxed()),
-            (
-                4,
-                (
-                    key.clone(),
-                    prop_oneof![6 => Just(TokenRef::Latest), 1 => Just(TokenRef::Superseded), 1 => Just(TokenRef::OtherKey), 1 => Just(TokenRef::Forged)],
-                    prop_oneof![4 => Just(0u8), 1 => Just(1u8)],
-                    prop_oneof![3 => Just(None), 1 => Just(Some(ImportType::NewKeyMaterial)), 1 => Just(Some(ImportType::ExistingKeyMaterial))],
-                    prop_oneof![
-                        3 => Just(ValidToChoice::DoesNotExpire),
-                        3 => Just(ValidToChoice::In(2 * DAY)),
-                        1 => Just(ValidToChoice::TooFar),
-                        1 => Just(ValidToChoice::Past),
-                        1 => Just(ValidToChoice::MissingValidTo),
-                    ],
-                )
-                    .prop_map(|(key, token, material, import_type, expires)| Action::ImportKeyMaterial {
-                        key,
-                        token,
-                        material,
-                        import_type,
-                        expires,
-                    })
-                    .boxed(),
-            ),
-            (1, key.clone().prop_map(|key| Action::DeleteImportedKeyMaterial { key }).boxed()),
-            (
-                2,
-                (
-                    prop_oneof![6 => (0..ALIASES as u8).prop_map(AliasName::Slot), 1 => Just(AliasName::Reserved), 1 => Just(AliasName::Malformed)],
-                    key.clone(),
-                )
-                    .prop_map(|(alias, key)| Action::CreateAlias { alias, key })
-                    .boxed(),
-            ),
-            (
-                2,
-                (0..ALIASES as u8, key.clone())
-                    .prop_map(|(alias, key)| Action::UpdateAlias { alias, key })
-                    .boxed(),
-            ),
-            (1, (0..ALIASES as u8).prop_map(|alias| Action::DeleteAlias { alias }).boxed()),
-        ]);
-    }
-    if nct > 0 {
-        let ct = 0..nct;
-        let keyopt = if nk > 0 {
-            prop_oneof![4 => Just(None), 1 => (0..nk).prop_map(|k| Some(KeyRef::Key(k)))].boxed()
-        } else {
-            Just(None).boxed()
-        };
-        choices.extend([
-            (
-                5,
-                (
-                    ct.clone(),
-                    prop_oneof![4 => Just(Ctx::A), 1 => Just(Ctx::B)],
-                    keyopt,
-                )
-                    .prop_map(|(ct, ctx, key)| Action::Decrypt { ct, ctx, key })
-                    .boxed(),
-            ),
-            (
-                1,
-                ct.clone()
-                    .prop_map(|ct| Action::DecryptTampered { ct })
-                    .boxed(),
-            ),
-        ]);
-        if nk > 0 {
-            choices.push((
-                2,
-                (ct, (0..nk).prop_map(KeyRef::Key))
-                    .prop_map(|(ct, dest)| Action::ReEncrypt { ct, dest })
-                    .boxed(),
-            ));
-        }
-    }
-    proptest::strategy::Union::new_weighted(choices).boxed()
-}
-
-/// Time steps biased to land one second before, on, and one second after the
-/// next deadline (rotation, DeletionDate, token expiry, ValidTo).
-fn time_strategy(st: &model::State) -> BoxedStrategy<Action> {
-    let mut steps = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
-    if let Some(d) = model::next_deadline(st)
-        && d > st.now
-    {
-        let gap = d - st.now;
-        steps.extend([gap, gap, gap + 1]);
-        if gap > 1 {
-            steps.push(gap - 1);
-        }
-    }
-    proptest::sample::select(steps)
-        .prop_map(Action::Advance)
-        .boxed()
-}
+use proptest_state_machine::{StateMachineTest, prop_state_machine};
 
 macro_rules! machine {
-    ($refm:ident, $test:ident, $rules:expr) => {
-        pub struct $refm;
-        impl ReferenceStateMachine for $refm {
-            type State = RefState;
-            type Transition = Action;
-            fn init_state() -> BoxedStrategy<RefState> {
-                Just(RefState {
-                    rules: $rules,
-                    state: model::State::initial(ALIASES),
-                })
-                .boxed()
-            }
-            fn transitions(s: &RefState) -> BoxedStrategy<Action> {
-                action_strategy(s)
-            }
-            fn preconditions(s: &RefState, a: &Action) -> bool {
-                model::applicable(&s.state, a)
-            }
-            fn apply(mut s: RefState, a: &Action) -> RefState {
-                let mut out = model::step(&s.rules, &s.state, a);
-                s.state = out.swap_remove(0).1;
-                s
-            }
-        }
+    ($refm:ident, $test:ident) => {
         struct $test;
         impl StateMachineTest for $test {
             type SystemUnderTest = Sut;
@@ -221,8 +40,8 @@ macro_rules! machine {
     };
 }
 
-machine!(ClassicRef, ClassicTest, model::Rules::classic());
-machine!(CurrentRef, CurrentTest, model::Rules::current());
+machine!(ClassicRef, ClassicTest);
+machine!(CurrentRef, CurrentTest);
 
 prop_state_machine! {
     #![proptest_config(ProptestConfig {

@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+pub mod generator;
+pub mod minimize;
+
 /// Model time 0 on the implementation's clock (2026-01-01T00:00:00Z).
 pub const START: u64 = 1_767_225_600;
 
@@ -19,8 +22,21 @@ pub const START: u64 = 1_767_225_600;
 pub static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
 
 /// The implementation's rule preset of the same name.
+/// The model's `on_demand_limit` is carried over, since the model checker
+/// lowers it (a model-checking parameter).
 pub fn model_rules(r: &model::Rules) -> kms_lifecycle::Rules {
-    kms_lifecycle::Rules::by_name(r.name()).expect("both crates name their presets alike")
+    let mut base = *r;
+    base.on_demand_limit = model::Rules::current().on_demand_limit;
+    let name = if *r == model::Rules::classic() {
+        "classic"
+    } else if base == model::Rules::current() {
+        "current"
+    } else {
+        panic!("no implementation preset for the model rules {r:?}")
+    };
+    let mut i = kms_lifecycle::Rules::by_name(name).expect("both crates name their presets alike");
+    i.on_demand_limit = r.on_demand_limit;
+    i
 }
 
 fn ctx_of(c: Ctx) -> EncryptionContext {
@@ -579,6 +595,37 @@ impl Sut {
                 ));
             }
         }
+        // Every alias slot, through ListAliases (a deleted key's aliases
+        // included, which DescribeKey cannot show).
+        let listed = self
+            .kms
+            .list_aliases(ListRequest {
+                limit: Some(100),
+                ..Default::default()
+            })
+            .map_err(|e| format!("ListAliases failed: {e}"))?;
+        let mut got: Vec<Option<usize>> = vec![None; state.aliases.len()];
+        for a in &listed.aliases {
+            if let Some(n) = a
+                .alias_name
+                .strip_prefix("alias/slot")
+                .and_then(|n| n.parse::<usize>().ok())
+                && n < got.len()
+            {
+                got[n] = Some(
+                    a.target_key_id
+                        .as_ref()
+                        .and_then(|t| self.keys.iter().position(|k| k == t))
+                        .unwrap_or(usize::MAX),
+                );
+            }
+        }
+        let want: Vec<Option<usize>> = state.aliases.iter().map(|a| a.map(usize::from)).collect();
+        if got != want {
+            return Err(format!(
+                "alias slots (target key index): model {want:?}, implementation {got:?}"
+            ));
+        }
         for (i, c) in state.ciphertexts.iter().enumerate() {
             let want = model::decrypt_outcome(&state, i, c.ctx);
             let (blob, pt, ctx) = self.cts[i].clone();
@@ -623,7 +670,17 @@ pub fn run_sequence(
     actions: &[Action],
     plant: impl FnOnce(&mut Kms),
 ) -> Result<(), String> {
-    let mut sut = Sut::new(rules);
+    run_sequence_with_aliases(rules, 2, actions, plant)
+}
+
+/// [`run_sequence`] with `aliases` alias slots in the model state.
+pub fn run_sequence_with_aliases(
+    rules: &model::Rules,
+    aliases: usize,
+    actions: &[Action],
+    plant: impl FnOnce(&mut Kms),
+) -> Result<(), String> {
+    let mut sut = Sut::with_aliases(rules, aliases);
     plant(&mut sut.kms);
     for a in actions {
         if !model::applicable(&sut.prev, a) {

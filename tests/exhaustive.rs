@@ -1,0 +1,103 @@
+//! Bounded exhaustive conformance: every path of the model checker up to a
+//! small depth, replayed from scratch through the implementation.
+//!
+//! The configuration is the model's default `check` configuration
+//! (`LifecycleModel::new`: 2 keys, AWS_KMS or EXTERNAL, 1 alias, 1 ciphertext,
+//! at most 2 time steps, on-demand limit 2) bounded by `target_max_depth`.
+//! stateright's visitor is called once per visited state with the path that
+//! reached it, so every distinct (deduplicated) state is reached by one replayed
+//! path, and every path of at most `DEPTH - 2` actions ends in a state that is
+//! replayed. Each path runs on a fresh `Kms` through `harness::Sut`, which
+//! compares the response, every key's observable state and every ciphertext
+//! after every action; the first divergence fails the test with the path.
+//!
+//! `EXHAUSTIVE_DEPTH` overrides the depth (in stateright's unit: states on the
+//! path, the initial state counting 1, so `d` replays paths of at most `d - 2`
+//! actions; see crates.md §2.6).
+
+mod harness;
+
+use harness::run_sequence_with_aliases;
+use kms_lifecycle_model as model;
+use model::Action;
+use model::checker::{CheckState, LifecycleModel};
+use stateright::{Checker, Model, Path};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Paths of at most `DEPTH - 2` = 5 actions.
+const DEPTH: usize = 7;
+
+fn depth() -> usize {
+    std::env::var("EXHAUSTIVE_DEPTH")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(DEPTH)
+}
+
+/// Replays every path of the checker's bounded exploration; returns the number
+/// of paths replayed.
+fn replay_all(rules: model::Rules, min_paths: usize) -> usize {
+    let m = LifecycleModel::new(rules);
+    let rules = m.rules;
+    let aliases = m.aliases;
+    let replayed = Arc::new(AtomicUsize::new(0));
+    let longest = Arc::new(AtomicUsize::new(0));
+    let failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let (r, l, f) = (replayed.clone(), longest.clone(), failure.clone());
+    let start = Instant::now();
+    let checker = m
+        .checker()
+        .threads(1)
+        .target_max_depth(depth())
+        .visitor(move |path: Path<CheckState, Action>| {
+            if f.lock().unwrap().is_some() {
+                return;
+            }
+            let actions = path.into_actions();
+            r.fetch_add(1, Ordering::Relaxed);
+            l.fetch_max(actions.len(), Ordering::Relaxed);
+            if let Err(e) = run_sequence_with_aliases(&rules, aliases, &actions, |_| {}) {
+                *f.lock().unwrap() = Some(format!("path {actions:#?}\n{e}"));
+            }
+        })
+        .spawn_bfs()
+        .join();
+    if let Some(e) = failure.lock().unwrap().take() {
+        panic!(
+            "{}: the implementation differs from the model on a checker path: {e}",
+            rules.name_or_base()
+        );
+    }
+    let n = replayed.load(Ordering::Relaxed);
+    eprintln!(
+        "{}: replayed {n} paths (longest {} actions, {} unique states, depth bound {}) in {:.1?}",
+        rules.name_or_base(),
+        longest.load(Ordering::Relaxed),
+        checker.unique_state_count(),
+        depth(),
+        start.elapsed()
+    );
+    assert!(
+        n >= min_paths,
+        "{}: only {n} paths replayed (expected at least {min_paths})",
+        rules.name_or_base()
+    );
+    assert_eq!(
+        longest.load(Ordering::Relaxed),
+        depth() - 2,
+        "the depth bound no longer matches the path length"
+    );
+    n
+}
+
+#[test]
+fn every_short_checker_path_conforms_classic() {
+    replay_all(model::Rules::classic(), 2_000);
+}
+
+#[test]
+fn every_short_checker_path_conforms_current() {
+    replay_all(model::Rules::current(), 3_000);
+}
