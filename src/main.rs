@@ -12,6 +12,7 @@ commands:
   check     model-check the lifecycle (kms-lifecycle check --help)
   explore   browse the model's state space on 127.0.0.1 (kms-lifecycle explore --help)
   serve     serve the reference over the AWS KMS JSON protocol (kms-lifecycle serve --help)
+  conform   check a KMS implementation against the model (kms-lifecycle conform --help)
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         "check" => kms_lifecycle_model::cli::check_main(rest),
         "explore" => kms_lifecycle_model::cli::explore_main(rest),
         "serve" => serve(rest),
+        "conform" => conform(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             0
@@ -35,6 +37,17 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+#[cfg(feature = "conform")]
+fn conform(args: &[String]) -> i32 {
+    kms_lifecycle::conform::cli::main(args)
+}
+
+#[cfg(not(feature = "conform"))]
+fn conform(_: &[String]) -> i32 {
+    eprintln!("this binary was built without the oracle; rebuild with `--features conform`");
+    2
 }
 
 #[cfg(not(feature = "server"))]

@@ -1,0 +1,408 @@
+//! The oracle (`kms_lifecycle::conform`, feature `conform`): it finds nothing
+//! in the reference, in process and over HTTP, and it is not blind: a dozen
+//! deliberately faulty implementations are each reported with a short
+//! reproducing sequence.
+#![cfg(feature = "conform")]
+
+use kms_lifecycle::api::*;
+use kms_lifecycle::conform::{
+    CallError, CallResult, InProcess, KmsApi, Oracle, OracleConfig, Target,
+};
+use kms_lifecycle_model as model;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn config(rules: model::Rules, sequences: usize) -> OracleConfig {
+    OracleConfig {
+        rules,
+        seed: 7,
+        sequences,
+        max_length: 24,
+        time_budget: Some(Duration::from_secs(90)),
+        ..Default::default()
+    }
+}
+
+fn show(o: &kms_lifecycle::conform::Outcome) -> String {
+    kms_lifecycle::conform::report::markdown(o)
+}
+
+#[test]
+fn the_reference_in_process_conforms() {
+    for rules in [model::Rules::current(), model::Rules::classic()] {
+        let oracle = Oracle::new(config(rules, 200));
+        let mut target = Target::in_process(&rules);
+        let o = oracle.run(&mut target, |_| {});
+        assert_eq!(o.sequences, 200);
+        assert!(o.clock_control);
+        assert!(o.findings.is_empty(), "{}", show(&o));
+    }
+}
+
+#[cfg(feature = "server")]
+#[test]
+fn the_reference_server_conforms() {
+    use kms_lifecycle::server::{ServerConfig, spawn};
+    let addr = spawn(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        manual_clock_start: Some(kms_lifecycle::conform::DEFAULT_START),
+        ..Default::default()
+    })
+    .expect("server starts");
+    let oracle = Oracle::new(config(model::Rules::current(), 40));
+    let mut target = Target::http(&format!("http://{addr}"), None).unwrap();
+    let o = oracle.run(&mut target, |_| {});
+    assert_eq!(o.sequences, 40, "{}", show(&o));
+    assert!(
+        o.clock_control,
+        "the server's clock operations are detected"
+    );
+    assert!(o.findings.is_empty(), "{}", show(&o));
+}
+
+#[cfg(feature = "server")]
+#[test]
+fn an_endpoint_without_clock_control_is_checked_without_time() {
+    use kms_lifecycle::server::{ServerConfig, spawn};
+    let addr = spawn(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        manual_clock_start: None,
+        ..Default::default()
+    })
+    .expect("server starts");
+    let oracle = Oracle::new(config(model::Rules::current(), 15));
+    let mut target = Target::http(&format!("http://{addr}"), None).unwrap();
+    let o = oracle.run(&mut target, |_| {});
+    assert!(!o.clock_control);
+    assert!(!o.unchecked.is_empty());
+    assert!(o.findings.is_empty(), "{}", show(&o));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_divergence_not_a_panic() {
+    // Port 9 on loopback: nothing listens (connection refused).
+    let oracle = Oracle::new(OracleConfig {
+        sequences: 2,
+        ..config(model::Rules::current(), 2)
+    });
+    let mut target = Target::http("http://127.0.0.1:9", None).unwrap();
+    let o = oracle.run(&mut target, |_| {});
+    assert!(!o.findings.is_empty());
+    assert!(
+        o.findings[0].rule.contains("AWS JSON protocol"),
+        "{}",
+        show(&o)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Faulty implementations
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    DisabledKeyEncrypts,
+    CancelLeavesEnabled,
+    NeverDeleted,
+    SixDayWindowAccepted,
+    ImportTokenNeverExpires,
+    DecryptIgnoresContext,
+    RotationLosesOldBackingKeys,
+    DescribeReportsWrongState,
+    AliasSurvivesKeyDeletion,
+    DefaultWindowSevenDays,
+    RotationPeriodUnchecked,
+    HtmlErrorPage,
+}
+
+struct Faulty {
+    inner: InProcess,
+    fault: Fault,
+    keys: Vec<String>,
+    ghosts: BTreeMap<String, String>,
+}
+
+impl Faulty {
+    fn new(fault: Fault) -> Self {
+        Self {
+            inner: InProcess::new(
+                kms_lifecycle::Rules::current(),
+                kms_lifecycle::conform::DEFAULT_START,
+            ),
+            fault,
+            keys: Vec::new(),
+            ghosts: BTreeMap::new(),
+        }
+    }
+    fn state(&mut self, id: &str) -> Option<KeyState> {
+        self.inner.kms.key_state(id)
+    }
+}
+
+fn invalid_ciphertext() -> CallError {
+    CallError::Exception {
+        name: "InvalidCiphertextException".into(),
+        message: String::new(),
+    }
+}
+
+macro_rules! faulty_impl {
+    ( $( $m:ident ( $req:ty ) -> $resp:ty ; )* ; $($custom:item)* ) => {
+        impl KmsApi for Faulty {
+            $( fn $m(&mut self, req: $req) -> CallResult<$resp> { self.inner.$m(req) } )*
+            $($custom)*
+        }
+    };
+}
+
+faulty_impl! {
+    list_keys(ListRequest) -> ListKeysResponse;
+    update_key_description(UpdateKeyDescriptionRequest) -> Empty;
+    tag_resource(TagResourceRequest) -> Empty;
+    untag_resource(UntagResourceRequest) -> Empty;
+    list_resource_tags(KeyIdRequest) -> ListResourceTagsResponse;
+    enable_key(KeyIdRequest) -> Empty;
+    disable_key(KeyIdRequest) -> Empty;
+    generate_data_key_without_plaintext(GenerateDataKeyRequest) -> GenerateDataKeyResponse;
+    disable_key_rotation(KeyIdRequest) -> Empty;
+    rotate_key_on_demand(KeyIdRequest) -> KeyIdResponse;
+    list_key_rotations(ListRequest) -> ListKeyRotationsResponse;
+    get_parameters_for_import(GetParametersForImportRequest) -> GetParametersForImportResponse;
+    delete_imported_key_material(KeyIdRequest) -> ImportKeyMaterialResponse;
+    update_alias(AliasRequest) -> Empty;
+    delete_alias(DeleteAliasRequest) -> Empty;
+    ;
+    fn create_key(&mut self, req: CreateKeyRequest) -> CallResult<KeyMetadataResponse> {
+        let r = self.inner.create_key(req)?;
+        self.keys.push(r.key_metadata.key_id.clone());
+        Ok(r)
+    }
+
+    fn describe_key(&mut self, req: KeyIdRequest) -> CallResult<KeyMetadataResponse> {
+        let mut r = self.inner.describe_key(req)?;
+        if self.fault == Fault::DescribeReportsWrongState && r.key_metadata.key_state == KeyState::Disabled {
+            r.key_metadata.key_state = KeyState::Enabled;
+            r.key_metadata.enabled = true;
+        }
+        Ok(r)
+    }
+
+    fn encrypt(&mut self, mut req: EncryptRequest) -> CallResult<EncryptResponse> {
+        if self.fault == Fault::DecryptIgnoresContext {
+            req.encryption_context = None;
+        }
+        if self.fault == Fault::DisabledKeyEncrypts && self.state(&req.key_id) == Some(KeyState::Disabled) {
+            let id = req.key_id.clone();
+            self.inner.enable_key(KeyIdRequest::new(id.clone()))?;
+            let r = self.inner.encrypt(req);
+            self.inner.disable_key(KeyIdRequest::new(id))?;
+            return r;
+        }
+        self.inner.encrypt(req)
+    }
+
+    fn generate_data_key(&mut self, mut req: GenerateDataKeyRequest) -> CallResult<GenerateDataKeyResponse> {
+        if self.fault == Fault::DecryptIgnoresContext {
+            req.encryption_context = None;
+        }
+        self.inner.generate_data_key(req)
+    }
+
+    fn re_encrypt(&mut self, mut req: ReEncryptRequest) -> CallResult<ReEncryptResponse> {
+        if self.fault == Fault::DecryptIgnoresContext {
+            req.source_encryption_context = None;
+            req.destination_encryption_context = None;
+        }
+        self.inner.re_encrypt(req)
+    }
+
+    fn decrypt(&mut self, mut req: DecryptRequest) -> CallResult<DecryptResponse> {
+        if self.fault == Fault::DecryptIgnoresContext {
+            req.encryption_context = None;
+        }
+        let version = req.ciphertext_blob.0.get(18..22).map(|b| u32::from_be_bytes(b.try_into().unwrap()));
+        let r = self.inner.decrypt(req)?;
+        if self.fault == Fault::RotationLosesOldBackingKeys {
+            let rotations = self
+                .inner
+                .list_key_rotations(ListRequest { key_id: Some(r.key_id.clone()), limit: Some(1000), ..Default::default() })?
+                .rotations
+                .len();
+            if version.is_some_and(|v| (v as usize) < rotations) {
+                return Err(invalid_ciphertext());
+            }
+        }
+        Ok(r)
+    }
+
+    fn enable_key_rotation(&mut self, mut req: EnableKeyRotationRequest) -> CallResult<Empty> {
+        if self.fault == Fault::RotationPeriodUnchecked {
+            req.rotation_period_in_days = req.rotation_period_in_days.map(|p| p.clamp(90, 2560));
+        }
+        self.inner.enable_key_rotation(req)
+    }
+
+    fn get_key_rotation_status(&mut self, req: KeyIdRequest) -> CallResult<GetKeyRotationStatusResponse> {
+        if self.fault == Fault::HtmlErrorPage && self.state(&req.key_id) == Some(KeyState::Disabled) {
+            return Err(CallError::Protocol("HTTP 500 whose body is not a JSON object: <html><body>Internal Server Error</body></html>".into()));
+        }
+        self.inner.get_key_rotation_status(req)
+    }
+
+    fn schedule_key_deletion(&mut self, mut req: ScheduleKeyDeletionRequest) -> CallResult<ScheduleKeyDeletionResponse> {
+        let asked = req.pending_window_in_days;
+        match self.fault {
+            Fault::SixDayWindowAccepted if asked == Some(6) => req.pending_window_in_days = Some(7),
+            Fault::DefaultWindowSevenDays if asked.is_none() => req.pending_window_in_days = Some(7),
+            _ => {}
+        }
+        let mut r = self.inner.schedule_key_deletion(req)?;
+        if self.fault == Fault::SixDayWindowAccepted && asked == Some(6) {
+            r.pending_window_in_days = 6;
+            r.deletion_date.0 -= 86_400;
+        }
+        Ok(r)
+    }
+
+    fn cancel_key_deletion(&mut self, req: KeyIdRequest) -> CallResult<KeyIdResponse> {
+        let id = req.key_id.clone();
+        let r = self.inner.cancel_key_deletion(req)?;
+        if self.fault == Fault::CancelLeavesEnabled {
+            let _ = self.inner.enable_key(KeyIdRequest::new(id));
+        }
+        Ok(r)
+    }
+
+    fn import_key_material(&mut self, req: ImportKeyMaterialRequest) -> CallResult<ImportKeyMaterialResponse> {
+        match self.inner.import_key_material(req.clone()) {
+            Err(CallError::Exception { name, .. })
+                if self.fault == Fault::ImportTokenNeverExpires && name == "ExpiredImportTokenException" =>
+            {
+                // The wrapping keys come from one shared pool: a fresh token
+                // unwraps the same material.
+                let p = self.inner.get_parameters_for_import(GetParametersForImportRequest {
+                    key_id: req.key_id.clone(),
+                    wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
+                    wrapping_key_spec: "RSA_2048".into(),
+                })?;
+                self.inner.import_key_material(ImportKeyMaterialRequest { import_token: p.import_token, ..req })
+            }
+            other => other,
+        }
+    }
+
+    fn create_alias(&mut self, req: AliasRequest) -> CallResult<Empty> {
+        if self.ghosts.contains_key(&req.alias_name) {
+            return Err(CallError::Exception { name: "AlreadyExistsException".into(), message: "ghost".into() });
+        }
+        self.inner.create_alias(req)
+    }
+
+    fn list_aliases(&mut self, req: ListRequest) -> CallResult<ListAliasesResponse> {
+        let mut r = self.inner.list_aliases(req)?;
+        for (name, target) in &self.ghosts {
+            r.aliases.push(AliasListEntry {
+                alias_name: name.clone(),
+                alias_arn: String::new(),
+                target_key_id: Some(target.clone()),
+                creation_date: None,
+                last_updated_date: None,
+            });
+        }
+        Ok(r)
+    }
+
+    fn clock_now(&mut self) -> Option<CallResult<u64>> {
+        self.inner.clock_now()
+    }
+
+    fn advance_clock(&mut self, seconds: u64) -> Option<CallResult<u64>> {
+        let target = self.inner.clock.now_plus(seconds);
+        if self.fault == Fault::NeverDeleted {
+            for id in self.keys.clone() {
+                if let Ok(d) = self.inner.describe_key(KeyIdRequest::new(id.clone()))
+                    && d.key_metadata.deletion_date.is_some_and(|t| t.0 <= target)
+                {
+                    let _ = self.inner.cancel_key_deletion(KeyIdRequest::new(id.clone()));
+                    let _ = self.inner.schedule_key_deletion(ScheduleKeyDeletionRequest { key_id: id, pending_window_in_days: Some(30) });
+                }
+            }
+        }
+        let before = if self.fault == Fault::AliasSurvivesKeyDeletion {
+            self.inner.list_aliases(ListRequest::default()).map(|r| r.aliases).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let r = self.inner.advance_clock(seconds);
+        for a in before {
+            if let Some(t) = a.target_key_id
+                && self.inner.kms.key_state(&t).is_none()
+            {
+                self.ghosts.insert(a.alias_name, t);
+            }
+        }
+        r
+    }
+}
+
+trait NowPlus {
+    fn now_plus(&self, s: u64) -> u64;
+}
+impl NowPlus for kms_lifecycle::ManualClock {
+    fn now_plus(&self, s: u64) -> u64 {
+        use kms_lifecycle::Clock;
+        self.now() + s
+    }
+}
+
+#[test]
+fn faulty_implementations_are_each_reported_with_a_short_sequence() {
+    let faults = [
+        Fault::DisabledKeyEncrypts,
+        Fault::CancelLeavesEnabled,
+        Fault::NeverDeleted,
+        Fault::SixDayWindowAccepted,
+        Fault::ImportTokenNeverExpires,
+        Fault::DecryptIgnoresContext,
+        Fault::RotationLosesOldBackingKeys,
+        Fault::DescribeReportsWrongState,
+        Fault::AliasSurvivesKeyDeletion,
+        Fault::DefaultWindowSevenDays,
+        Fault::RotationPeriodUnchecked,
+        Fault::HtmlErrorPage,
+    ];
+    let mut failures = Vec::new();
+    for fault in faults {
+        let oracle = Oracle::new(OracleConfig {
+            time_budget: Some(Duration::from_secs(30)),
+            ..config(model::Rules::current(), 400)
+        });
+        let mut target = Target::new(format!("{fault:?}"), move || -> Box<dyn KmsApi> {
+            Box::new(Faulty::new(fault))
+        });
+        let o = oracle.run(&mut target, |_| {});
+        let shortest = o.findings.iter().map(|f| f.sequence.len()).min();
+        eprintln!("{fault:?}: {} sequences, findings:", o.sequences);
+        for f in &o.findings {
+            eprintln!(
+                "  {} ({}) ×{}: {} calls",
+                f.rule,
+                f.section,
+                f.count,
+                f.sequence.len()
+            );
+            for s in &f.sequence {
+                eprintln!("      {} → {}", s.call, s.observed);
+            }
+            eprintln!(
+                "      expected {}; observed {}",
+                f.divergence.expected, f.divergence.observed
+            );
+        }
+        match shortest {
+            Some(n) if n <= 6 => {}
+            other => failures.push(format!("{fault:?}: shortest reproduction {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
