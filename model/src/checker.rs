@@ -195,19 +195,19 @@ pub struct LifecycleModel {
 }
 
 impl LifecycleModel {
-    /// The default `check` configuration of a rule set: 2 keys (AWS_KMS or
-    /// EXTERNAL), 1 alias, 1 ciphertext, no managed key, a horizon of
-    /// 2 × 365 days + 1 s, at most 2 time steps per path, on-demand limit
-    /// lowered to 2 (a model-checking parameter, documented in docs/model.md).
+    /// The default `check` configuration of a rule set (docs/model.md,
+    /// "Configurations"): 2 customer keys (AWS_KMS or EXTERNAL; at most one
+    /// EXTERNAL under `current`), 1 alias, 1 ciphertext, no managed key, a
+    /// horizon of 2 × 365 days + 1 s, at most 2 time steps per path,
+    /// PendingWindowInDays 6 (invalid) and 7, RotationPeriodInDays none (the
+    /// default) and, under `current`, 89 (invalid), and the on-demand limit
+    /// lowered to 1 (model-checking parameters, so that the space stays
+    /// small enough to check exhaustively in a few minutes).
     pub fn new(rules: Rules) -> LifecycleModel {
         let mut rules = rules;
-        rules.on_demand_limit = rules.on_demand_limit.min(2);
+        rules.on_demand_limit = rules.on_demand_limit.min(1);
         let periods = if rules.rotation_period_configurable {
-            vec![
-                None,
-                Some(rules.min_rotation_days),
-                Some(rules.min_rotation_days - 1),
-            ]
+            vec![None, Some(rules.min_rotation_days - 1)]
         } else {
             vec![None, Some(rules.default_rotation_days)]
         };
@@ -225,11 +225,29 @@ impl LifecycleModel {
             small_steps: 1,
             max_ticks: 2,
             periods,
-            windows: vec![Some(6), Some(7), Some(30), Some(31)],
+            windows: vec![Some(6), Some(7)],
             valid_to_short: 2 * DAY,
             planted: None,
             coverage: Arc::new(Coverage::default()),
         }
+    }
+
+    /// A richer configuration for longer runs (`check --full`): every
+    /// argument choice (periods none, minimum, minimum − 1; windows 6, 7, 30,
+    /// 31) and the on-demand limit 2. Not exhaustively checkable in minutes
+    /// under `current`.
+    pub fn full(rules: Rules) -> LifecycleModel {
+        let mut m = LifecycleModel::new(rules);
+        m.rules.on_demand_limit = rules.on_demand_limit.min(2);
+        m.windows = vec![Some(6), Some(7), Some(30), Some(31)];
+        if rules.rotation_period_configurable {
+            m.periods = vec![
+                None,
+                Some(rules.min_rotation_days),
+                Some(rules.min_rotation_days - 1),
+            ];
+        }
+        m
     }
 
     /// The first small configuration `cargo test` checks exhaustively: one key
@@ -468,6 +486,11 @@ impl LifecycleModel {
             expires,
         };
         if key.token.is_some() {
+            // Material ids are abstract: the first material a key receives is
+            // always #0 (importing #1 first is the same state up to renaming
+            // the key's material ids), and #1 is "different material" once the
+            // key has some.
+            let fresh = key.materials.is_empty();
             out.push(imp(TokenRef::Latest, 0, None, ValidToChoice::DoesNotExpire));
             out.push(imp(
                 TokenRef::Latest,
@@ -475,7 +498,9 @@ impl LifecycleModel {
                 None,
                 ValidToChoice::In(self.valid_to_short),
             ));
-            out.push(imp(TokenRef::Latest, 1, None, ValidToChoice::DoesNotExpire));
+            if !fresh {
+                out.push(imp(TokenRef::Latest, 1, None, ValidToChoice::DoesNotExpire));
+            }
             out.push(imp(TokenRef::Latest, 0, None, ValidToChoice::TooFar));
             out.push(imp(TokenRef::Latest, 0, None, ValidToChoice::Past));
             out.push(imp(
@@ -485,12 +510,14 @@ impl LifecycleModel {
                 ValidToChoice::MissingValidTo,
             ));
             if current {
-                out.push(imp(
-                    TokenRef::Latest,
-                    1,
-                    Some(ImportType::NewKeyMaterial),
-                    ValidToChoice::DoesNotExpire,
-                ));
+                if !fresh {
+                    out.push(imp(
+                        TokenRef::Latest,
+                        1,
+                        Some(ImportType::NewKeyMaterial),
+                        ValidToChoice::DoesNotExpire,
+                    ));
+                }
                 out.push(imp(
                     TokenRef::Latest,
                     0,
@@ -499,7 +526,7 @@ impl LifecycleModel {
                 ));
                 out.push(imp(
                     TokenRef::Latest,
-                    1,
+                    if fresh { 0 } else { 1 },
                     Some(ImportType::ExistingKeyMaterial),
                     ValidToChoice::DoesNotExpire,
                 ));
@@ -645,7 +672,30 @@ impl Representative for CheckState {
     fn representative(&self) -> Self {
         let n = self.s.keys.len();
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| self.s.keys[a].cmp(&self.s.keys[b]));
+        // Ties between equal keys are broken by what names them (alias slots,
+        // then ciphertexts), so that the representative is canonical: two
+        // states equal up to a renaming of keys have the same representative,
+        // and the unique state count does not depend on the exploration order.
+        let named_by = |k: usize| {
+            let k = k as u8;
+            (
+                self.s
+                    .aliases
+                    .iter()
+                    .map(|a| *a == Some(k))
+                    .collect::<Vec<_>>(),
+                self.s
+                    .ciphertexts
+                    .iter()
+                    .map(|c| c.key == k)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        order.sort_by(|&a, &b| {
+            self.s.keys[a]
+                .cmp(&self.s.keys[b])
+                .then_with(|| named_by(a).cmp(&named_by(b)))
+        });
         // new_index[old] = position in the sorted order.
         let mut new_index = vec![0u8; n];
         for (new, &old) in order.iter().enumerate() {

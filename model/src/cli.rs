@@ -9,8 +9,33 @@ use stateright::Model;
 use std::time::Instant;
 
 const CHECK_USAGE: &str = "usage: kms-lifecycle check [--rules classic|current|both] [--keys N] \
-[--horizon-days D] [--ticks N] [--max-depth N] [--threads N] [--symmetry|--no-symmetry] \
-[--plant-bug NAME] [--list-planted-bugs]";
+[--horizon-days D] [--ticks N] [--full] [--max-depth N] [--threads N] [--symmetry|--no-symmetry] \
+[--expect-unique-states RULES=N[,RULES=N]] [--plant-bug NAME] [--list-planted-bugs]
+
+Explores every interleaving of the lifecycle's operations and clock steps
+(docs/model.md) and checks every property.
+
+  --rules R       classic, current or both (default both)
+  --keys N        customer managed keys (default 2)
+  --horizon-days D  the clock stops at D days + 1 s (default 730)
+  --ticks N       time steps per path (default 2)
+  --full          every argument choice and on-demand limit 2 (much larger)
+  --max-depth N   bounded run: paths of at most N - 2 operations
+  --threads N     checker threads (default: every core)
+  --expect-unique-states classic=N,current=M
+                  fail unless the unique state count of each rule set is
+                  exactly this (a change to the model's size is deliberate)
+  --plant-bug NAME  run with a deliberate bug (--list-planted-bugs)
+
+Exit status:
+  0  every always-property holds, every sometimes-property was found (with
+     --max-depth: those not reached within the depth are reported as
+     \"not reached within depth N\" and do not fail the run), and every
+     --expect-unique-states count matched
+  1  an always-property is violated (the shortest counterexample is printed),
+     a sometimes-property was not found in an unbounded run, or a unique
+     state count differs from --expect-unique-states
+  2  bad arguments";
 
 const EXPLORE_USAGE: &str = "usage: kms-lifecycle explore [--rules classic|current] [--keys N] \
 [--horizon-days D] [--ticks N] [--addr HOST:PORT] [--plant-bug NAME]";
@@ -25,6 +50,8 @@ struct Options {
     symmetry: bool,
     bug: Option<PlantedBug>,
     list_bugs: bool,
+    full: bool,
+    expect: Vec<(String, usize)>,
     addr: String,
 }
 
@@ -39,6 +66,8 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
         symmetry: true,
         bug: None,
         list_bugs: false,
+        full: false,
+        expect: Vec::new(),
         addr: "127.0.0.1:3000".to_string(),
     };
     let mut it = args.iter();
@@ -93,8 +122,26 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
                 })?);
             }
             "--list-planted-bugs" => o.list_bugs = true,
+            "--full" => o.full = true,
+            "--expect-unique-states" if !explore => {
+                let v = it
+                    .next()
+                    .ok_or("--expect-unique-states needs RULES=N[,RULES=N]")?;
+                for part in v.split(',') {
+                    let (name, n) = part.split_once('=').ok_or_else(|| {
+                        format!("--expect-unique-states: expected RULES=N, got {part:?}")
+                    })?;
+                    if Rules::by_name(name).is_none() {
+                        return Err(format!("--expect-unique-states: unknown rule set {name:?}"));
+                    }
+                    let n: usize = n.parse().map_err(|_| {
+                        format!("--expect-unique-states: not a valid number: {n:?}")
+                    })?;
+                    o.expect.push((name.to_string(), n));
+                }
+            }
             "--addr" if explore => o.addr = it.next().ok_or("--addr needs a value")?.clone(),
-            "-h" | "--help" => return Err(String::new()),
+            "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -102,7 +149,12 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
 }
 
 fn model_for(o: &Options, rules: Rules) -> LifecycleModel {
-    let mut m = LifecycleModel::new(rules).with_bug(o.bug);
+    let base = if o.full {
+        LifecycleModel::full(rules)
+    } else {
+        LifecycleModel::new(rules)
+    };
+    let mut m = base.with_bug(o.bug);
     if let Some(k) = o.keys {
         m.keys = k;
         m.max_external = m.max_external.min(k);
@@ -139,10 +191,12 @@ fn describe(m: &LifecycleModel) -> String {
 pub fn check_main(args: &[String]) -> i32 {
     let o = match parse(args, false) {
         Ok(o) => o,
+        Err(e) if e == "help" => {
+            println!("{CHECK_USAGE}");
+            return 0;
+        }
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
+            eprintln!("error: {e}");
             eprintln!("{CHECK_USAGE}");
             return 2;
         }
@@ -198,20 +252,45 @@ pub fn check_main(args: &[String]) -> i32 {
             r.states as f64 / secs.max(1e-9)
         );
         println!("   elapsed:          {secs:.2}s");
+        let mut not_reached = 0;
         for (name, always, ok) in &r.verdicts {
-            let verdict = match (always, ok) {
-                (true, true) => "holds",
-                (true, false) => "VIOLATED",
-                (false, true) => "found",
-                (false, false) => "NOT FOUND",
+            let verdict = match (always, ok, o.max_depth) {
+                (true, true, _) => "holds".to_string(),
+                (true, false, _) => "VIOLATED".to_string(),
+                (false, true, _) => "found".to_string(),
+                (false, false, None) => "NOT FOUND".to_string(),
+                (false, false, Some(d)) => {
+                    not_reached += 1;
+                    format!("not reached within depth {d}")
+                }
             };
             println!(
                 "   [{verdict:>9}] {}{name}",
                 if *always { "always " } else { "" }
             );
         }
-        if !r.ok() {
+        let violated = r.verdicts.iter().any(|(_, always, ok)| *always && !ok);
+        let missing = o.max_depth.is_none() && !r.ok() && !violated;
+        if violated || missing {
             all_ok = false;
+        }
+        if not_reached > 0 {
+            println!(
+                "   note: {not_reached} sometimes-propert{} not reached within depth {} (not a failure of a bounded run)",
+                if not_reached == 1 { "y" } else { "ies" },
+                o.max_depth.unwrap_or_default()
+            );
+        }
+        if let Some((_, n)) = o.expect.iter().find(|(name, _)| name == rules.name()) {
+            if r.unique == *n {
+                println!("   unique states match the expected {n}");
+            } else {
+                println!(
+                    "   UNIQUE STATES CHANGED: expected {n}, got {} (update the pinned count if the change is deliberate)",
+                    r.unique
+                );
+                all_ok = false;
+            }
         }
         if let Some((name, path)) = r.violations.first() {
             println!(
@@ -228,7 +307,14 @@ pub fn check_main(args: &[String]) -> i32 {
         }
     }
     if all_ok {
-        println!("OK: every property holds and every example was found");
+        println!(
+            "OK: every property holds and every example was found{}",
+            if o.max_depth.is_some() {
+                " (or not reached within the depth)"
+            } else {
+                ""
+            }
+        );
         0
     } else {
         println!("FAILED");
@@ -240,10 +326,12 @@ pub fn check_main(args: &[String]) -> i32 {
 pub fn explore_main(args: &[String]) -> i32 {
     let o = match parse(args, true) {
         Ok(o) => o,
+        Err(e) if e == "help" => {
+            println!("{EXPLORE_USAGE}");
+            return 0;
+        }
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
+            eprintln!("error: {e}");
             eprintln!("{EXPLORE_USAGE}");
             return 2;
         }

@@ -63,22 +63,22 @@ fn two_keys(rules: Rules, pinned: usize, pinned_sym: usize) {
 
 #[test]
 fn classic_one_key_exhaustive() {
-    one_key(Rules::classic(), 7675);
+    one_key(Rules::classic(), 5883);
 }
 
 #[test]
 fn current_one_key_exhaustive() {
-    one_key(Rules::current(), 58145);
+    one_key(Rules::current(), 41221);
 }
 
 #[test]
 fn classic_two_keys_exhaustive_and_symmetry() {
-    two_keys(Rules::classic(), 43961, 22703);
+    two_keys(Rules::classic(), 43961, 22393);
 }
 
 #[test]
 fn current_two_keys_exhaustive_and_symmetry() {
-    two_keys(Rules::current(), 43204, 22110);
+    two_keys(Rules::current(), 43204, 21900);
 }
 
 #[test]
