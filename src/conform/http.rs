@@ -207,7 +207,10 @@ pub fn decode<Resp: DeserializeOwned>(
     errtype: Option<&str>,
     body: &[u8],
 ) -> CallResult<Resp> {
-    let parsed: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) {
+    // An empty body, or a bare `null` (moto sends one for operations without
+    // output), is an object whose members are all absent.
+    let trimmed = body.trim_ascii();
+    let parsed: Option<Value> = if trimmed.is_empty() || trimmed == b"null" {
         Some(json!({}))
     } else {
         serde_json::from_slice(body).ok()
@@ -219,6 +222,7 @@ pub fn decode<Resp: DeserializeOwned>(
                 snippet(body)
             )));
         };
+        strip_nulls(&mut v);
         fill_defaults(target, &mut v);
         return serde_json::from_value(v).map_err(|e| {
             CallError::Protocol(format!(
@@ -254,6 +258,18 @@ pub fn decode<Resp: DeserializeOwned>(
         )));
     }
     Err(CallError::Exception { name, message })
+}
+
+/// A JSON `null` member is an absent member (AWS JSON 1.1).
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            o.retain(|_, x| !x.is_null());
+            o.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
 }
 
 fn fill(obj: &mut Value, defaults: &[(&str, Value)]) {
