@@ -15,12 +15,18 @@ use std::convert::Infallible;
 use tokio::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:4600".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:4600".into());
     let body: Bytes = {
         let filler = "x".repeat(1024 - 32);
-        Bytes::from(format!("{{\"CiphertextBlob\":\"{filler}\",\"KeyId\":\"k\"}}"))
+        Bytes::from(format!(
+            "{{\"CiphertextBlob\":\"{filler}\",\"KeyId\":\"k\"}}"
+        ))
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = TcpListener::bind(&addr).await?;
         eprintln!("bare endpoint on http://{}", listener.local_addr()?);

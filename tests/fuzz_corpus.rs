@@ -90,7 +90,7 @@ fn write_seed_corpora() {
     let blob = B64.encode([0x4Bu8, 1, 2, 3]);
     let bodies = [
         r#"{"KeyId":"alias/fuzz"}"#.to_string(),
-        format!(r#"{{"KeyId":"alias/fuzz","Plaintext":"eA==","EncryptionContext":{{"a":"b"}}}}"#),
+        r#"{"KeyId":"alias/fuzz","Plaintext":"eA==","EncryptionContext":{"a":"b"}}"#.to_string(),
         format!(r#"{{"CiphertextBlob":"{blob}","KeyId":"alias/fuzz"}}"#),
         r#"{"KeyId":"alias/fuzz","NumberOfBytes":32}"#.to_string(),
         r#"{"KeyId":"alias/fuzz","PendingWindowInDays":7}"#.to_string(),

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 fn secret(tag: u8) -> Vec<u8> {
     // Distinctive, high-entropy-looking bytes that cannot occur by chance.
-    (0..32u8).map(|i| i.wrapping_mul(37).wrapping_add(tag).rotate_left(3) ^ 0xA5).collect()
+    (0..32u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(tag).rotate_left(3) ^ 0xA5)
+        .collect()
 }
 
 /// Every way a secret could be written into text.
@@ -45,7 +47,11 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     let mut texts: Vec<String> = Vec::new();
     let ctx = BTreeMap::from([("purpose".to_string(), "secrets-test".to_string())]);
 
-    let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id;
+    let key = kms
+        .create_key(CreateKeyRequest::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
     for tag in 0..4u8 {
         let pt = secret(tag);
         secrets.push(pt.clone());
@@ -100,7 +106,8 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     let mut wire = serde_json::to_value(&dk).unwrap();
     wire.as_object_mut().unwrap().remove("Plaintext");
     texts.push(wire.to_string());
-    kms.rotate_key_on_demand(KeyIdRequest::new(key.clone())).unwrap();
+    kms.rotate_key_on_demand(KeyIdRequest::new(key.clone()))
+        .unwrap();
 
     // Import with each wrapping algorithm of `current`.
     for (i, alg) in [
@@ -178,13 +185,24 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     texts.push(format!("{:?}", kms.alarms()));
     texts.push(format!("{kms:?}"));
     let names: Vec<&str> = kms.events().iter().map(|e| e.event_name).collect();
-    for expected in ["DeleteExpiredKeyMaterial", "DeleteKey", "ImportKeyMaterial", "Encrypt"] {
-        assert!(names.contains(&expected), "the scenario produced a {expected} event");
+    for expected in [
+        "DeleteExpiredKeyMaterial",
+        "DeleteKey",
+        "ImportKeyMaterial",
+        "Encrypt",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "the scenario produced a {expected} event"
+        );
     }
     assert!(!kms.alarms().is_empty(), "the scenario raised an alarm");
 
     let haystack = texts.join("\n");
-    assert!(haystack.len() > 5_000, "the scenario produced text to search");
+    assert!(
+        haystack.len() > 5_000,
+        "the scenario produced text to search"
+    );
     for s in &secrets {
         for r in renderings(s) {
             assert!(
