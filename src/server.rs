@@ -212,11 +212,7 @@ impl ServerState {
                 };
                 kms.tick();
                 let since = s.since.map(|t| t.0).unwrap_or(0);
-                let events: Vec<_> = kms
-                    .events()
-                    .iter()
-                    .filter(|e| e.event_time >= since)
-                    .collect();
+                let events = kms.events_since(since);
                 WireResponse::ok(&serde_json::json!({ "Events": events }))
             }
             "ListAlarms" => WireResponse::ok(&serde_json::json!({ "Alarms": kms.alarms() })),

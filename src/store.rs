@@ -111,6 +111,13 @@ impl EnabledRef<'_> {
             Self::Ext(k) => k.decrypt(blob, ctx).ok(),
         }
     }
+    fn material_raw(&self, version: u32) -> Option<[u8; 32]> {
+        let core = match self {
+            Self::Aws(k) => &k.core,
+            Self::Ext(k) => &k.core,
+        };
+        core.materials.get(version as usize).map(|m| m.id)
+    }
     fn material_id(&self, version: u32) -> Option<String> {
         match self {
             Self::Aws(k) => k.material_id(version),
@@ -142,8 +149,19 @@ const EV_PARAMS: u8 = 3;
 /// What one call touched, for its audit record.
 #[derive(Default)]
 struct Trail {
-    key_arn: Option<String>,
-    material_id: Option<String>,
+    key: Option<u32>,
+    material: Option<[u8; 32]>,
+}
+
+/// One audit record as stored: compact, with no allocation for a successful
+/// call; rendered into an [`AuditEvent`] (ARN, hex material id) when read.
+struct Record {
+    time: u64,
+    name: &'static str,
+    key: Option<u32>,
+    material: Option<[u8; 32]>,
+    error: Option<Box<KmsError>>,
+    internal: bool,
 }
 
 /// Which identifiers an operation accepts for its key.
@@ -167,7 +185,7 @@ pub struct Kms {
     params: HashMap<u32, ImportParameters>,
     import_generation: u64,
     queue: BTreeSet<(u64, u8, u32)>,
-    audit: Vec<AuditEvent>,
+    audit: Vec<Record>,
     alarms: Vec<Alarm>,
     signer: TokenSigner,
     wrapping: Arc<dyn WrappingKeySource>,
@@ -347,8 +365,38 @@ impl Kms {
     }
 
     /// The audit trail (spec §8), oldest first.
-    pub fn events(&self) -> &[AuditEvent] {
-        &self.audit
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.events_since(0)
+    }
+
+    /// The audit records at or after `since` (epoch seconds).
+    pub fn events_since(&self, since: u64) -> Vec<AuditEvent> {
+        self.audit
+            .iter()
+            .filter(|r| r.time >= since)
+            .map(|r| self.render(r))
+            .collect()
+    }
+
+    /// Number of audit records.
+    pub fn event_count(&self) -> usize {
+        self.audit.len()
+    }
+
+    fn render(&self, r: &Record) -> AuditEvent {
+        AuditEvent {
+            event_time: r.time,
+            event_name: r.name,
+            key_arn: r.key.map(|i| self.arn_idx(i)),
+            key_material_id: if self.rules.key_material_ids {
+                r.material.map(|m| hex(&m))
+            } else {
+                None
+            },
+            error_code: r.error.as_ref().map(|e| e.name()),
+            error_message: r.error.as_ref().map(|e| e.message().to_string()),
+            invoked_by: r.internal.then_some("AWS Internal"),
+        }
     }
 
     /// The pending-deletion alarms (spec §6, §8), oldest first.
@@ -434,10 +482,9 @@ impl Kms {
                     }
                     other => (other, false),
                 };
-                let id = k.id();
                 self.put(idx, k);
                 if expired {
-                    self.internal_event(t, "DeleteExpiredKeyMaterial", &id, None);
+                    self.internal_event(t, "DeleteExpiredKeyMaterial", idx, None);
                 }
             }
             EV_ROTATE => {
@@ -445,8 +492,8 @@ impl Kms {
                 let k = match k {
                     AnyKey::Enabled(k) if k.rotation_schedule().is_some_and(|r| r.next == t) => {
                         let k = k.rotate_automatically(t);
-                        let mid = k.material_id(k.core.current);
-                        self.internal_event(t, "RotateKey", &k.core.id.clone(), mid);
+                        let mid = k.core.current_material().map(|m| m.id);
+                        self.internal_event(t, "RotateKey", idx, mid);
                         AnyKey::Enabled(k)
                     }
                     #[cfg(feature = "test-bugs")]
@@ -483,23 +530,17 @@ impl Kms {
         if !keep_aliases {
             self.aliases.retain(|_, a| a.target != idx);
         }
-        self.internal_event(t, "DeleteKey", &id, None);
+        self.internal_event(t, "DeleteKey", idx, None);
     }
 
-    fn internal_event(&mut self, t: u64, name: &'static str, id: &[u8; 16], mid: Option<String>) {
-        let arn = self.arn(id);
-        self.audit.push(AuditEvent {
-            event_time: t,
-            event_name: name,
-            key_arn: Some(arn),
-            key_material_id: if self.rules.key_material_ids {
-                mid
-            } else {
-                None
-            },
-            error_code: None,
-            error_message: None,
-            invoked_by: Some("AWS Internal"),
+    fn internal_event(&mut self, t: u64, name: &'static str, idx: u32, material: Option<[u8; 32]>) {
+        self.audit.push(Record {
+            time: t,
+            name,
+            key: Some(idx),
+            material,
+            error: None,
+            internal: true,
         });
     }
 
@@ -564,31 +605,23 @@ impl Kms {
         let mut trail = Trail::default();
         let r = f(self, &mut trail);
         let now = self.clock.now();
-        let (code, msg) = match &r {
-            Ok(_) => (None, None),
-            Err(e) => (Some(e.name()), Some(e.message().to_string())),
-        };
-        if let Some(m) = &msg
-            && m.ends_with(" is pending deletion.")
+        let error = r.as_ref().err().map(|e| Box::new(e.clone()));
+        if let Some(e) = &error
+            && e.message().ends_with(" is pending deletion.")
         {
             self.alarms.push(Alarm {
                 time: now,
-                key_arn: trail.key_arn.clone().unwrap_or_default(),
+                key_arn: trail.key.map(|i| self.arn_idx(i)).unwrap_or_default(),
                 operation: op,
             });
         }
-        self.audit.push(AuditEvent {
-            event_time: now,
-            event_name: op,
-            key_arn: trail.key_arn,
-            key_material_id: if self.rules.key_material_ids {
-                trail.material_id
-            } else {
-                None
-            },
-            error_code: code,
-            error_message: msg,
-            invoked_by: None,
+        self.audit.push(Record {
+            time: now,
+            name: op,
+            key: trail.key,
+            material: trail.material,
+            error,
+            internal: false,
         });
         r
     }
@@ -603,8 +636,13 @@ impl Kms {
                 "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048".into(),
             ));
         }
-        let prefix = format!("arn:aws:kms:{}:{}:", self.region, self.account);
-        let (is_alias, name) = if let Some(rest) = key_id.strip_prefix(&prefix) {
+        let local = key_id
+            .strip_prefix("arn:aws:kms:")
+            .and_then(|r| r.strip_prefix(self.region.as_str()))
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(self.account.as_str()))
+            .and_then(|r| r.strip_prefix(':'));
+        let (is_alias, name) = if let Some(rest) = local {
             if let Some(id) = rest.strip_prefix("key/") {
                 (false, id)
             } else if rest.starts_with("alias/") {
@@ -644,7 +682,7 @@ impl Kms {
             }
         };
         let id = self.keys[idx as usize].id();
-        trail.key_arn = Some(self.arn(&id));
+        trail.key = Some(idx);
         if matches!(self.keys[idx as usize], AnyKey::Deleted(_)) {
             return Err(KmsError::not_found(&self.arn(&id)));
         }
@@ -852,8 +890,8 @@ impl Kms {
             core.description = description;
             core.tags = tags;
             let idx = kms.insert_key(k);
-            trail.key_arn = Some(kms.arn_idx(idx));
-            trail.material_id = kms.core(idx).current_material().map(|m| hex(&m.id));
+            trail.key = Some(idx);
+            trail.material = kms.core(idx).current_material().map(|m| m.id);
             Ok(KeyMetadataResponse {
                 key_metadata: kms.metadata(idx),
             })
@@ -983,8 +1021,8 @@ impl Kms {
                     let before = k.core.rotations.len();
                     let k = k.enable(now);
                     if k.core.rotations.len() > before {
-                        let mid = k.material_id(k.core.current);
-                        kms.internal_event(now, "RotateKey", &k.core.id.clone(), mid);
+                        let mid = k.core.current_material().map(|m| m.id);
+                        kms.internal_event(now, "RotateKey", idx, mid);
                     }
                     (AnyKey::Enabled(k), Ok(Empty {}))
                 }
@@ -1041,7 +1079,7 @@ impl Kms {
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
             let blob = key.encrypt(req.plaintext.expose(), &ctx);
-            trail.material_id = key.material_id(key.current());
+            trail.material = key.material_raw(key.current());
             Ok(EncryptResponse {
                 ciphertext_blob: Blob(blob),
                 key_id: arn,
@@ -1076,7 +1114,7 @@ impl Kms {
                     .into(),
             ));
         }
-        trail.key_arn = Some(self.arn_idx(idx));
+        trail.key = Some(idx);
         if matches!(self.keys[idx as usize], AnyKey::Deleted(_)) {
             return Err(KmsError::not_found(&self.arn_idx(idx)));
         }
@@ -1085,7 +1123,7 @@ impl Kms {
             .decrypt(blob, ctx)
             .ok_or_else(KmsError::invalid_ciphertext)?;
         let mid = key.material_id(parsed.version);
-        trail.material_id = mid.clone();
+        trail.material = key.material_raw(parsed.version);
         Ok((idx, pt, mid))
     }
 
@@ -1123,7 +1161,7 @@ impl Kms {
                 &sctx,
                 trail,
             )?;
-            trail.key_arn = dest_trail.key_arn;
+            trail.key = dest_trail.key;
             let key = kms.enabled(dest)?;
             let blob = key.encrypt(&pt, &dctx);
             let dmid = key.material_id(key.current());
@@ -1187,7 +1225,7 @@ impl Kms {
             random_bytes(&mut data_key);
             let blob = key.encrypt(&data_key, &ctx);
             let mid = key.material_id(key.current());
-            trail.material_id = mid.clone();
+            trail.material = key.material_raw(key.current());
             Ok(GenerateDataKeyResponse {
                 ciphertext_blob: Blob(blob),
                 plaintext: with_plaintext.then(|| SecretBlob(data_key)),
@@ -1362,7 +1400,7 @@ impl Kms {
                 other => other,
             };
             kms.put(idx, k);
-            trail.material_id = kms.core(idx).current_material().map(|m| hex(&m.id));
+            trail.material = kms.core(idx).current_material().map(|m| m.id);
             Ok(KeyIdResponse { key_id: arn })
         })
     }
@@ -1699,7 +1737,7 @@ impl Kms {
             }))();
             let imported = ImportedMaterial::new(&id, &material, model, None);
             let mid = imported.backing.material_id_hex();
-            trail.material_id = Some(mid.clone());
+            trail.material = Some(imported.backing.material_id());
             kms.apply_import(idx, imported, import_type, validity)?;
             Ok(ImportKeyMaterialResponse {
                 key_id: kms.arn_idx(idx),
@@ -1787,8 +1825,9 @@ impl Kms {
                 .core(idx)
                 .current_material()
                 .filter(|m| m.backing.is_some())
-                .map(|m| hex(&m.id));
-            trail.material_id = mid.clone();
+                .map(|m| m.id);
+            trail.material = mid;
+            let mid = mid.map(|m| hex(&m));
             let k = kms.take(idx);
             let k = match k {
                 AnyKey::ExtEnabled(k) => AnyKey::ExtPendingImport(k.delete_material()),
@@ -1885,7 +1924,7 @@ impl Kms {
             }
             match kms.aliases.remove(&req.alias_name) {
                 Some(a) => {
-                    trail.key_arn = Some(kms.arn_idx(a.target));
+                    trail.key = Some(a.target);
                     Ok(Empty {})
                 }
                 None => Err(KmsError::NotFoundException(format!(

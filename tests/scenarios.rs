@@ -306,7 +306,7 @@ fn expiry_then_reimport(rules: Rules) {
     assert_eq!(state(&mut kms, &key), KeyState::PendingImport, "at ValidTo");
     let expired: Vec<_> = kms
         .events()
-        .iter()
+        .into_iter()
         .filter(|e| e.event_name == "DeleteExpiredKeyMaterial")
         .collect();
     assert_eq!(expired.len(), 1);
@@ -466,7 +466,7 @@ fn deletion_exactly_at_deletion_date(window: u64) {
     assert_eq!(keys[0].key_id, other.key_id);
     let deletions: Vec<_> = kms
         .events()
-        .iter()
+        .into_iter()
         .filter(|e| e.event_name == "DeleteKey")
         .collect();
     assert_eq!(deletions.len(), 1);
@@ -616,7 +616,7 @@ fn advancing_800_days_applies_both_yearly_rotations_at_their_own_instants() {
     );
     let events: Vec<u64> = kms
         .events()
-        .iter()
+        .into_iter()
         .filter(|e| e.event_name == "RotateKey")
         .map(|e| {
             assert_eq!(e.key_arn.as_deref(), Some(md.arn.as_str()));
@@ -646,8 +646,8 @@ fn clock_events_apply_in_time_order_across_keys() {
     import(&mut kms, &c.key_id, &[1; 32], Expiry::At(T0 + 3 * DAY)).unwrap();
     clock.advance(400 * DAY);
     kms.tick();
-    let internal: Vec<(&str, u64, Option<&str>)> = kms
-        .events()
+    let all_events = kms.events();
+    let internal: Vec<(&str, u64, Option<&str>)> = all_events
         .iter()
         .filter(|e| e.invoked_by.is_some())
         .map(|e| (e.event_name, e.event_time, e.key_arn.as_deref()))
@@ -1013,7 +1013,7 @@ fn audit_trail_records_every_call_and_failed_ones_with_their_error() {
     );
 
     // No plaintext, in any encoding, ever enters the trail.
-    let json = serde_json::to_string(kms.events()).unwrap();
+    let json = serde_json::to_string(&kms.events()).unwrap();
     assert!(!json.contains("top secret"));
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(b"top secret plaintext");

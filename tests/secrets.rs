@@ -179,7 +179,7 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     clock.advance(8 * 86_400);
     kms.tick();
 
-    texts.push(serde_json::to_string(kms.events()).unwrap());
+    texts.push(serde_json::to_string(&kms.events()).unwrap());
     texts.push(serde_json::to_string(kms.alarms()).unwrap());
     texts.push(format!("{:?}", kms.events()));
     texts.push(format!("{:?}", kms.alarms()));
