@@ -19,8 +19,8 @@
 //! so finding the backing key costs the same after any number of rotations.
 
 use crate::api::EncryptionContext;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
@@ -109,17 +109,13 @@ impl BackingKey {
         blob.extend_from_slice(&version.to_be_bytes());
         blob.extend_from_slice(&nonce);
         let aad = associated_data(&blob[..HEADER_LEN], ctx);
+        // In place, in the blob itself: no second buffer, no copy.
+        blob.extend_from_slice(plaintext);
         let cipher = Aes256Gcm::new((&*self.secret).into());
-        let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
+        let tag = cipher
+            .encrypt_inout_detached(&Nonce::from(nonce), &aad, (&mut blob[HEADER_LEN..]).into())
             .expect("AES-GCM encryption of at most 4 KiB cannot fail");
-        blob.extend_from_slice(&sealed);
+        blob.extend_from_slice(&tag);
         blob
     }
 
@@ -130,17 +126,14 @@ impl BackingKey {
         ctx: &EncryptionContext,
     ) -> Option<Zeroizing<Vec<u8>>> {
         let aad = associated_data(blob.header, ctx);
+        let (body, tag) = blob.sealed.split_at(blob.sealed.len() - TAG_LEN);
+        let tag = Tag::try_from(tag).ok()?;
+        let mut out = Zeroizing::new(body.to_vec());
         let cipher = Aes256Gcm::new((&*self.secret).into());
         cipher
-            .decrypt(
-                &Nonce::from(blob.nonce),
-                Payload {
-                    msg: blob.sealed,
-                    aad: &aad,
-                },
-            )
-            .ok()
-            .map(Zeroizing::new)
+            .decrypt_inout_detached(&Nonce::from(blob.nonce), &aad, (&mut out[..]).into(), &tag)
+            .ok()?;
+        Some(out)
     }
 }
 
@@ -156,12 +149,12 @@ pub(crate) fn imported_material_id(key_id: &[u8; 16], material: &[u8; 32]) -> [u
 /// pairs, then each key and value length-prefixed, in sorted key order. So
 /// `{"ab":"c"}` and `{"a":"bc"}` encode differently.
 pub fn canonical_context(ctx: &EncryptionContext) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        4 + ctx
-            .iter()
-            .map(|(k, v)| 8 + k.len() + v.len())
-            .sum::<usize>(),
-    );
+    let mut out = Vec::new();
+    write_context(&mut out, ctx);
+    out
+}
+
+fn write_context(out: &mut Vec<u8>, ctx: &EncryptionContext) {
     out.extend_from_slice(&(ctx.len() as u32).to_be_bytes());
     for (k, v) in ctx {
         out.extend_from_slice(&(k.len() as u32).to_be_bytes());
@@ -169,13 +162,19 @@ pub fn canonical_context(ctx: &EncryptionContext) -> Vec<u8> {
         out.extend_from_slice(&(v.len() as u32).to_be_bytes());
         out.extend_from_slice(v.as_bytes());
     }
-    out
 }
 
 fn associated_data(header: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(header.len() + 4);
+    let mut aad = Vec::with_capacity(
+        header.len()
+            + 4
+            + ctx
+                .iter()
+                .map(|(k, v)| 8 + k.len() + v.len())
+                .sum::<usize>(),
+    );
     aad.extend_from_slice(header);
-    aad.extend_from_slice(&canonical_context(ctx));
+    write_context(&mut aad, ctx);
     aad
 }
 
