@@ -275,19 +275,27 @@ async fn handle(
             )));
         }
     };
-    let st = state.clone();
-    // The store is synchronous and may generate RSA keys: keep it off the
-    // reactor threads.
-    let (r, seq) = tokio::task::spawn_blocking(move || {
-        st.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
-    })
-    .await
-    .unwrap_or_else(|_| {
-        (
-            WireResponse::error(500, "KMSInternalException", "The request handler failed."),
-            None,
-        )
+    // Most operations take microseconds: run them on the reactor thread. The
+    // two that use RSA (key generation, unwrapping: milliseconds) go to the
+    // blocking pool so that they never stall other connections.
+    let slow = target.as_deref().is_some_and(|t| {
+        t.ends_with(".GetParametersForImport") || t.ends_with(".ImportKeyMaterial")
     });
+    let (r, seq) = if slow {
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || {
+            st.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+        })
+        .await
+        .unwrap_or_else(|_| {
+            (
+                WireResponse::error(500, "KMSInternalException", "The request handler failed."),
+                None,
+            )
+        })
+    } else {
+        state.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+    };
     Ok(to_http_sequenced(r, seq))
 }
 
