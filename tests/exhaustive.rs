@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Paths of at most `DEPTH - 2` = 5 actions.
-const DEPTH: usize = 7;
+/// Paths of at most `DEPTH - 2` = 6 actions.
+const DEPTH: usize = 8;
 
 fn depth() -> usize {
     std::env::var("EXHAUSTIVE_DEPTH")
@@ -94,10 +94,10 @@ fn replay_all(rules: model::Rules, min_paths: usize) -> usize {
 
 #[test]
 fn every_short_checker_path_conforms_classic() {
-    replay_all(model::Rules::classic(), 2_000);
+    replay_all(model::Rules::classic(), 4_000);
 }
 
 #[test]
 fn every_short_checker_path_conforms_current() {
-    replay_all(model::Rules::current(), 3_000);
+    replay_all(model::Rules::current(), 5_000);
 }
