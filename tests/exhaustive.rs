@@ -2,8 +2,8 @@
 //! small depth, replayed from scratch through the implementation.
 //!
 //! The configuration is the model's default `check` configuration
-//! (`LifecycleModel::new`: 2 keys, AWS_KMS or EXTERNAL, 1 alias, 1 ciphertext,
-//! at most 2 time steps, on-demand limit 2) bounded by `target_max_depth`.
+//! (`LifecycleModel::new`: 2 keys, 1 alias, 1 ciphertext, bounded time steps,
+//! on-demand limit lowered; see docs/model.md) bounded by `target_max_depth`.
 //! stateright's visitor is called once per visited state with the path that
 //! reached it, so every distinct (deduplicated) state is reached by one replayed
 //! path, and every path of at most `DEPTH - 2` actions ends in a state that is
