@@ -108,6 +108,27 @@ fn crypto(c: &mut Criterion) {
             )
         });
     }
+    // What the store does per call beyond AES-GCM, measured apart so that
+    // docs/performance.md can account for the ratios.
+    g.throughput(Throughput::Bytes(4096));
+    g.bench_function("zeroize_drop_4k", |b| {
+        b.iter_batched(
+            || zeroize::Zeroizing::new(vec![0x5Au8; 4096]),
+            drop,
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("response_strings", |b| {
+        let id = [0xABu8; 16];
+        let mid = [0xCDu8; 32];
+        b.iter(|| {
+            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            black_box((
+                format!("arn:aws:kms:us-east-1:111122223333:key/{}", hex(black_box(&id))),
+                hex(black_box(&mid)),
+            ))
+        })
+    });
     g.finish();
 }
 
