@@ -145,7 +145,8 @@ pub(crate) struct KeyCore {
     /// Index = backing-key version, as named in ciphertext blobs.
     pub materials: Vec<Material>,
     pub current: u32,
-    pub pending_material: Option<Material>,
+    /// Boxed: rare, and inline it would double the size of every key.
+    pub pending_material: Option<Box<Material>>,
     pub rotation: Option<RotationSchedule>,
     pub rotations: Vec<Rotation>,
     pub on_demand_rotations: u32,
@@ -638,7 +639,7 @@ impl<S: WithMaterial> Key<S, External> {
     }
     /// ImportType=NEW_KEY_MATERIAL: the material waits as PENDING_ROTATION.
     pub fn import_pending_material(&mut self, m: ImportedMaterial) {
-        self.core.pending_material = Some(m.into_material());
+        self.core.pending_material = Some(Box::new(m.into_material()));
     }
     /// DeleteImportedKeyMaterial: the key goes to PendingImport.
     pub fn delete_material(mut self) -> Key<PendingImport, External> {
@@ -665,7 +666,7 @@ impl Key<Enabled, External> {
         let Some(p) = self.core.pending_material.take() else {
             return Err(self);
         };
-        self.core.materials.push(p);
+        self.core.materials.push(*p);
         self.core.current = (self.core.materials.len() - 1) as u32;
         self.core.rotations.push(Rotation {
             version: self.core.current,

@@ -572,7 +572,7 @@ impl Kms {
             let expiries: Vec<u64> = core
                 .materials
                 .iter()
-                .chain(core.pending_material.iter())
+                .chain(core.pending_material.as_deref())
                 .filter(|m| m.backing.is_some())
                 .filter_map(|m| m.valid_to)
                 .collect();
