@@ -124,7 +124,10 @@ fn crypto(c: &mut Criterion) {
         b.iter(|| {
             let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
             black_box((
-                format!("arn:aws:kms:us-east-1:111122223333:key/{}", hex(black_box(&id))),
+                format!(
+                    "arn:aws:kms:us-east-1:111122223333:key/{}",
+                    hex(black_box(&id))
+                ),
                 hex(black_box(&mid)),
             ))
         })
