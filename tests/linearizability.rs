@@ -214,7 +214,7 @@ fn sixteen_clients_history_is_linearizable_and_agrees_with_the_model() {
             let keys = keys.clone();
             std::thread::spawn(move || {
                 let mut c = Conn::new(addr);
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (client as u64 + 1) * 0x2545_F491);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((client as u64 + 1) * 0x2545_F491));
                 let mut mine: Vec<(Vec<u8>, Vec<u8>, Ctx)> = Vec::new();
                 let mut calls = Vec::new();
                 while Instant::now() < deadline && calls.len() < max_calls_per_client {
