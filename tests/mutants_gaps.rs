@@ -51,3 +51,57 @@ fn shortest_blob_is_parsed_one_shorter_is_not() {
     shortest.pop();
     assert_err_name(decrypt(&mut kms, &shortest), "InvalidCiphertextException");
 }
+
+/// EnableKeyRotation again with the same period changes nothing: it cannot
+/// postpone a due rotation (decisions.md, Rotation; mutant of the guard in
+/// `Key<Enabled, AwsKms>::enable_rotation`, key.rs).
+#[test]
+fn enable_key_rotation_again_with_the_same_period_keeps_next_rotation_date() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let enable = |kms: &mut kms_lifecycle::Kms, p: i64| {
+        kms.enable_key_rotation(EnableKeyRotationRequest {
+            key_id: key.clone(),
+            rotation_period_in_days: Some(p),
+        })
+        .unwrap();
+        kms.get_key_rotation_status(KeyIdRequest::new(&key))
+            .unwrap()
+            .next_rotation_date
+    };
+    let first = enable(&mut kms, 90);
+    clock.advance(10 * 86_400);
+    assert_eq!(enable(&mut kms, 90), first, "same period: no change");
+    let changed = enable(&mut kms, 100).unwrap();
+    assert_eq!(
+        changed.0,
+        kms.now() + 100 * 86_400,
+        "new period: now + period"
+    );
+}
+
+/// The typed key's accessors report what the transitions did (key.rs
+/// `id_bytes`, `versions`, `rotations`).
+#[test]
+fn typed_key_accessors_follow_the_transitions() {
+    use kms_lifecycle::api::RotationType;
+    use kms_lifecycle::key::{AwsKms, Key};
+    let key = Key::<_, AwsKms>::create(5);
+    let id = key.id_bytes();
+    assert_ne!(id, [0; 16]);
+    assert_ne!(id, [1; 16]);
+    assert_eq!(key.versions(), 1);
+    assert!(key.rotations().is_empty());
+    let key = key
+        .rotate(7, RotationType::OnDemand)
+        .rotate(9, RotationType::OnDemand);
+    assert_eq!(key.id_bytes(), id, "rotation keeps the id");
+    assert_eq!(key.versions(), 3);
+    let dates: Vec<u64> = key.rotations().iter().map(|r| r.date).collect();
+    assert_eq!(dates, vec![7, 9]);
+    let text = format!("{key:?}");
+    assert!(
+        text.contains("Enabled") && text.contains("versions: 3"),
+        "{text}"
+    );
+}
