@@ -105,3 +105,97 @@ fn typed_key_accessors_follow_the_transitions() {
         "{text}"
     );
 }
+
+const DAY: u64 = 86_400;
+
+/// Reimporting the same material resets its expiry (key.rs
+/// `reimport_material`): the key outlives the first ValidTo.
+#[test]
+fn reimport_of_the_same_material_moves_its_expiry() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create_external(&mut kms).key_id;
+    let material = [4u8; 32];
+    let now = kms.now();
+    import(&mut kms, &key, &material, Expiry::At(now + DAY)).unwrap();
+    let p = prepare(&mut kms, &key, &material);
+    import_prepared(&mut kms, &key, &p, Expiry::At(now + 10 * DAY), None).unwrap();
+    clock.advance(2 * DAY);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::Enabled,
+        "the later ValidTo holds"
+    );
+    clock.advance(8 * DAY);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::PendingImport,
+        "at the new ValidTo"
+    );
+}
+
+/// Pending-rotation material expires alone at its ValidTo; the current
+/// material and the key's state are untouched (key.rs `expire_at`).
+#[test]
+fn pending_material_expires_alone_at_its_valid_to() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = imported_key(&mut kms, &[5u8; 32]).key_id;
+    let p = prepare(&mut kms, &key, &[6u8; 32]);
+    let now = kms.now();
+    import_prepared(
+        &mut kms,
+        &key,
+        &p,
+        Expiry::At(now + DAY),
+        Some(ImportType::NewKeyMaterial),
+    )
+    .unwrap();
+    clock.advance(DAY - 1);
+    assert_eq!(state(&mut kms, &key), KeyState::Enabled);
+    clock.advance(1);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::Enabled,
+        "only the pending material expired"
+    );
+    assert_err_name(
+        kms.rotate_key_on_demand(KeyIdRequest::new(&key)),
+        "KMSInvalidStateException",
+    );
+}
+
+/// On-demand rotations of an imported key count towards the limit of 25
+/// (key.rs `rotate_to_pending`).
+#[test]
+fn imported_key_on_demand_rotations_count_towards_the_limit() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = imported_key(&mut kms, &[0u8; 32]).key_id;
+    let p0 = prepare(&mut kms, &key, &[1u8; 32]);
+    for i in 1..=26u8 {
+        let wrapped = kms_lifecycle::import::wrap_key_material(
+            &p0.public_key,
+            WrappingAlgorithm::RsaesOaepSha256,
+            &[i; 32],
+        )
+        .unwrap();
+        let p = Prepared {
+            token: p0.token.clone(),
+            public_key: p0.public_key.clone(),
+            wrapped,
+            valid_to: p0.valid_to,
+        };
+        import_prepared(
+            &mut kms,
+            &key,
+            &p,
+            Expiry::Never,
+            Some(ImportType::NewKeyMaterial),
+        )
+        .unwrap();
+        let r = kms.rotate_key_on_demand(KeyIdRequest::new(&key));
+        if i <= 25 {
+            r.unwrap();
+        } else {
+            assert_err_name(r, "LimitExceededException");
+        }
+    }
+}
