@@ -536,13 +536,6 @@ impl<S: State> Key<S, External> {
     pub fn has_pending_material(&self) -> bool {
         self.core.pending_material.is_some()
     }
-    /// Whether `m` is the pending-rotation material.
-    pub fn is_pending_material(&self, m: &ImportedMaterial) -> bool {
-        self.core
-            .pending_material
-            .as_ref()
-            .is_some_and(|p| p.id == m.backing.material_id())
-    }
     fn put_material(&mut self, m: ImportedMaterial) {
         let material = m.into_material();
         match self.core.materials.iter().position(|x| x.id == material.id) {
