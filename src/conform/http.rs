@@ -480,36 +480,7 @@ impl HttpKms {
     }
 }
 
-http_ops! {
-    create_key("CreateKey", CreateKeyRequest) -> KeyMetadataResponse;
-    describe_key("DescribeKey", KeyIdRequest) -> KeyMetadataResponse;
-    list_keys("ListKeys", ListRequest) -> ListKeysResponse;
-    update_key_description("UpdateKeyDescription", UpdateKeyDescriptionRequest) -> Empty;
-    tag_resource("TagResource", TagResourceRequest) -> Empty;
-    untag_resource("UntagResource", UntagResourceRequest) -> Empty;
-    list_resource_tags("ListResourceTags", KeyIdRequest) -> ListResourceTagsResponse;
-    enable_key("EnableKey", KeyIdRequest) -> Empty;
-    disable_key("DisableKey", KeyIdRequest) -> Empty;
-    encrypt("Encrypt", EncryptRequest) -> EncryptResponse;
-    decrypt("Decrypt", DecryptRequest) -> DecryptResponse;
-    re_encrypt("ReEncrypt", ReEncryptRequest) -> ReEncryptResponse;
-    generate_data_key("GenerateDataKey", GenerateDataKeyRequest) -> GenerateDataKeyResponse;
-    generate_data_key_without_plaintext("GenerateDataKeyWithoutPlaintext", GenerateDataKeyRequest) -> GenerateDataKeyResponse;
-    enable_key_rotation("EnableKeyRotation", EnableKeyRotationRequest) -> Empty;
-    disable_key_rotation("DisableKeyRotation", KeyIdRequest) -> Empty;
-    get_key_rotation_status("GetKeyRotationStatus", KeyIdRequest) -> GetKeyRotationStatusResponse;
-    rotate_key_on_demand("RotateKeyOnDemand", KeyIdRequest) -> KeyIdResponse;
-    list_key_rotations("ListKeyRotations", ListRequest) -> ListKeyRotationsResponse;
-    schedule_key_deletion("ScheduleKeyDeletion", ScheduleKeyDeletionRequest) -> ScheduleKeyDeletionResponse;
-    cancel_key_deletion("CancelKeyDeletion", KeyIdRequest) -> KeyIdResponse;
-    get_parameters_for_import("GetParametersForImport", GetParametersForImportRequest) -> GetParametersForImportResponse;
-    import_key_material("ImportKeyMaterial", ImportKeyMaterialRequest) -> ImportKeyMaterialResponse;
-    delete_imported_key_material("DeleteImportedKeyMaterial", KeyIdRequest) -> ImportKeyMaterialResponse;
-    create_alias("CreateAlias", AliasRequest) -> Empty;
-    update_alias("UpdateAlias", AliasRequest) -> Empty;
-    delete_alias("DeleteAlias", DeleteAliasRequest) -> Empty;
-    list_aliases("ListAliases", ListRequest) -> ListAliasesResponse;
-}
+crate::with_kms_operations!(http_ops);
 
 #[cfg(test)]
 mod tests {
