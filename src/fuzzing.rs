@@ -141,3 +141,235 @@ pub fn import(data: &[u8]) {
         );
     }
 }
+
+#[cfg(feature = "conform")]
+pub use foreign::{foreign, foreign_seed};
+
+/// The oracle fed another implementation's responses: every response the
+/// oracle asks for is taken from the fuzz input, decoded as the HTTP client
+/// decodes a foreign server's answer, and judged against the model; the
+/// outcome is rendered as Markdown and JSON.
+///
+/// Input framing, one frame per response: a kind byte, a little-endian `u16`
+/// length and that many bytes of body. `kind % 8` picks the HTTP status (200,
+/// 400, 400, 500, 403, 413, 200, 302); `kind & 8` adds an `X-Amzn-ErrorType`
+/// header (`kind & 16`: a well-formed one, else the body's first 40 bytes);
+/// for the clock calls, `kind & 32` means no clock control and otherwise the
+/// body's first 8 bytes are the big-endian time. Past the end of the input
+/// every call fails as a transport error.
+#[cfg(feature = "conform")]
+mod foreign {
+    use crate::api::*;
+    use crate::conform::http::decode;
+    use crate::conform::{
+        CallError, CallResult, InProcess, KmsApi, Oracle, OracleConfig, Target, report,
+    };
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    const STATUS: [u16; 8] = [200, 400, 400, 500, 403, 413, 200, 302];
+    const NO_CLOCK: u8 = 32;
+
+    struct Frames {
+        data: Vec<u8>,
+        at: usize,
+    }
+
+    impl Frames {
+        fn next(&mut self) -> Option<(u8, &[u8])> {
+            let rest = self.data.get(self.at..)?;
+            let (&kind, rest) = rest.split_first()?;
+            let len = match rest {
+                [a, b, ..] => usize::from(u16::from_le_bytes([*a, *b])),
+                _ => return None,
+            };
+            let body = &rest[2..];
+            let body = &body[..len.min(body.len())];
+            self.at += 3 + body.len();
+            Some((kind, body))
+        }
+    }
+
+    /// A foreign implementation whose answers are the fuzz input.
+    struct Foreign(Rc<RefCell<Frames>>);
+
+    fn exhausted() -> CallError {
+        CallError::Protocol("end of the fuzz input (a transport error)".into())
+    }
+
+    impl Foreign {
+        fn answer<R: serde::de::DeserializeOwned>(&self, op: &str) -> CallResult<R> {
+            let mut frames = self.0.borrow_mut();
+            let (kind, body) = frames.next().ok_or_else(exhausted)?;
+            let status = STATUS[usize::from(kind % 8)];
+            let header = if kind & 16 != 0 {
+                Some("ThrottlingException:http://internal.amazon.com/coral".to_string())
+            } else {
+                Some(String::from_utf8_lossy(&body[..body.len().min(40)]).into_owned())
+            };
+            let errtype = if kind & 8 != 0 {
+                header.as_deref()
+            } else {
+                None
+            };
+            decode(&format!("TrentService.{op}"), status, errtype, body)
+        }
+
+        fn clock(&self) -> Option<CallResult<u64>> {
+            let mut frames = self.0.borrow_mut();
+            let Some((kind, body)) = frames.next() else {
+                return Some(Err(exhausted()));
+            };
+            if kind & NO_CLOCK != 0 {
+                return None;
+            }
+            Some(match body.get(..8) {
+                Some(b) => Ok(u64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                None => Err(CallError::Protocol("short clock answer".into())),
+            })
+        }
+    }
+
+    macro_rules! foreign_ops {
+        ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+            impl KmsApi for Foreign {
+                $(
+                    fn $method(&mut self, _req: $req) -> CallResult<$resp> {
+                        self.answer($op)
+                    }
+                )+
+                fn clock_now(&mut self) -> Option<CallResult<u64>> {
+                    self.clock()
+                }
+                fn advance_clock(&mut self, _seconds: u64) -> Option<CallResult<u64>> {
+                    self.clock()
+                }
+            }
+
+            impl KmsApi for Recorder {
+                $(
+                    fn $method(&mut self, req: $req) -> CallResult<$resp> {
+                        let r = self.inner.$method(req);
+                        self.record(&r);
+                        r
+                    }
+                )+
+                fn clock_now(&mut self) -> Option<CallResult<u64>> {
+                    let t = self.inner.clock_now();
+                    self.record_clock(&t);
+                    t
+                }
+                fn advance_clock(&mut self, seconds: u64) -> Option<CallResult<u64>> {
+                    let t = self.inner.advance_clock(seconds);
+                    self.record_clock(&t);
+                    t
+                }
+            }
+        };
+    }
+
+    /// The in-process reference, its answers written down in the framing
+    /// above (the seed corpus: real responses of a conforming implementation).
+    struct Recorder {
+        inner: InProcess,
+        out: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl Recorder {
+        fn frame(&self, kind: u8, body: &[u8]) {
+            let len = u16::try_from(body.len()).expect("a response under 64 KiB");
+            let mut out = self.out.borrow_mut();
+            out.push(kind);
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(body);
+        }
+
+        fn record<R: serde::Serialize>(&self, r: &CallResult<R>) {
+            match r {
+                Ok(v) => self.frame(0, &serde_json::to_vec(v).expect("responses serialize")),
+                Err(CallError::Exception { name, message }) => {
+                    let body = serde_json::json!({ "__type": name, "message": message });
+                    self.frame(1, body.to_string().as_bytes())
+                }
+                Err(CallError::Protocol(m)) => self.frame(3, m.as_bytes()),
+            }
+        }
+
+        fn record_clock(&self, t: &Option<CallResult<u64>>) {
+            match t {
+                Some(Ok(t)) => self.frame(0, &t.to_be_bytes()),
+                Some(Err(_)) => self.frame(0, b""),
+                None => self.frame(NO_CLOCK, b""),
+            }
+        }
+    }
+
+    crate::with_kms_operations!(foreign_ops);
+
+    fn config(rules: bool) -> OracleConfig {
+        OracleConfig {
+            rules: if rules {
+                kms_lifecycle_model::Rules::classic()
+            } else {
+                kms_lifecycle_model::Rules::current()
+            },
+            seed: 1,
+            sequences: 1,
+            max_length: 16,
+            alias_slots: 1,
+            max_shrink_replays: 8,
+            time_budget: None,
+            namespace: Some("fuzz".into()),
+        }
+    }
+
+    /// The fuzz target: the first byte picks the rule set (bit 0), the rest
+    /// is the framed responses. Must never panic; returns the number of
+    /// sequences that diverged (for the seed test).
+    pub fn foreign(data: &[u8]) -> usize {
+        let Some((&first, rest)) = data.split_first() else {
+            return 0;
+        };
+        let frames = Rc::new(RefCell::new(Frames {
+            data: rest.to_vec(),
+            at: 0,
+        }));
+        let oracle = Oracle::new(config(first & 1 == 1));
+        let shared = frames.clone();
+        let mut target = Target::new("fuzz input", move || -> Box<dyn KmsApi> {
+            Box::new(Foreign(shared.clone()))
+        });
+        let outcome = oracle.run(&mut target, |_| {});
+        let md = report::markdown(&outcome);
+        let json = report::json(&outcome);
+        assert!(md.starts_with('#'), "a Markdown report");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&json).is_ok(),
+            "the JSON report parses"
+        );
+        outcome.divergences()
+    }
+
+    /// A seed input for [`foreign`]: the reference's own answers to the
+    /// oracle's first sequence under the classic (`classic == true`) or
+    /// current rules.
+    pub fn foreign_seed(classic: bool) -> Vec<u8> {
+        let out = Rc::new(RefCell::new(vec![u8::from(classic)]));
+        let oracle = Oracle::new(config(classic));
+        let rules = if classic {
+            crate::Rules::classic()
+        } else {
+            crate::Rules::current()
+        };
+        let sink = out.clone();
+        let mut target = Target::new("recorder", move || -> Box<dyn KmsApi> {
+            Box::new(Recorder {
+                inner: InProcess::new(rules.clone(), crate::conform::DEFAULT_START),
+                out: sink.clone(),
+            })
+        });
+        let outcome = oracle.run(&mut target, |_| {});
+        assert_eq!(outcome.divergences(), 0, "the reference conforms");
+        out.take()
+    }
+}

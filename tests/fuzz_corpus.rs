@@ -46,6 +46,31 @@ fn import_corpus_replays_without_panic() {
     assert!(replay("import", kms_lifecycle::fuzzing::import) >= 3);
 }
 
+#[cfg(feature = "conform")]
+#[test]
+fn foreign_corpus_replays_without_panic() {
+    assert!(
+        replay("foreign", |d| {
+            kms_lifecycle::fuzzing::foreign(d);
+        }) >= 4
+    );
+}
+
+/// The foreign-response target decodes and judges real answers faithfully:
+/// the reference's recorded answers, fed back, show no divergence; cut short,
+/// they do.
+#[cfg(feature = "conform")]
+#[test]
+fn recorded_reference_answers_replay_without_divergence() {
+    use kms_lifecycle::fuzzing::{foreign, foreign_seed};
+    for classic in [false, true] {
+        let seed = foreign_seed(classic);
+        assert!(seed.len() > 200, "a real recording");
+        assert_eq!(foreign(&seed), 0, "classic={classic}");
+        assert_eq!(foreign(&seed[..seed.len() / 2]), 1, "classic={classic}");
+    }
+}
+
 #[test]
 #[ignore = "writes the seed corpora; run once with --ignored"]
 fn write_seed_corpora() {
@@ -115,4 +140,27 @@ fn write_seed_corpora() {
     let mut w = vec![0u8];
     w.extend(std::iter::repeat_n(9, 256 + 40));
     std::fs::write(dir.join("seed-aes-wrap-shaped"), w).unwrap();
+    #[cfg(feature = "conform")]
+    {
+        let dir = corpus("foreign");
+        std::fs::create_dir_all(&dir).unwrap();
+        for classic in [false, true] {
+            let name = if classic { "classic" } else { "current" };
+            std::fs::write(
+                dir.join(format!("seed-reference-{name}")),
+                kms_lifecycle::fuzzing::foreign_seed(classic),
+            )
+            .unwrap();
+        }
+        // Clock control, then an HTML 500 page and an error without a body.
+        let mut html = vec![0u8, 0, 8, 0];
+        html.extend_from_slice(&1_767_225_600u64.to_be_bytes());
+        let page = b"<html><body>Internal Server Error</body></html>";
+        html.push(3);
+        html.extend_from_slice(&(page.len() as u16).to_le_bytes());
+        html.extend_from_slice(page);
+        html.extend_from_slice(&[8 | 1, 0, 0]);
+        std::fs::write(dir.join("seed-html-500"), html).unwrap();
+        std::fs::write(dir.join("seed-no-clock"), [0u8, 32, 0, 0]).unwrap();
+    }
 }

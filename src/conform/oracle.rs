@@ -44,6 +44,12 @@ pub struct OracleConfig {
     pub max_shrink_replays: usize,
     /// Stop generating sequences after this long (shrinking included).
     pub time_budget: Option<Duration>,
+    /// The namespace of the alias names and of the AWS managed key's service
+    /// name. `None` (the default) draws a fresh random one per replay, so that
+    /// replays against one shared endpoint never see each other's aliases. A
+    /// fixed one makes runs reproducible byte for byte; use it only with a
+    /// target that is fresh for every replay (the fuzz target does).
+    pub namespace: Option<String>,
 }
 
 impl Default for OracleConfig {
@@ -56,6 +62,7 @@ impl Default for OracleConfig {
             alias_slots: 2,
             max_shrink_replays: 400,
             time_budget: None,
+            namespace: None,
         }
     }
 }
@@ -1078,6 +1085,7 @@ impl Replay {
         api: Box<dyn KmsApi>,
         rules: model::Rules,
         alias_slots: usize,
+        namespace: Option<&str>,
     ) -> Result<Self, Divergence> {
         let mut api = api;
         let (time, clock) = match api.clock_now() {
@@ -1094,7 +1102,7 @@ impl Replay {
             }
             None => (TimeBase::Approx(SystemClock.now()), false),
         };
-        let n = nonce();
+        let n = namespace.map_or_else(nonce, str::to_string);
         Ok(Self {
             api,
             rules,
@@ -1853,8 +1861,12 @@ impl Oracle {
     /// Runs `actions` from scratch on a fresh implementation of `target`,
     /// skipping actions that are not applicable; stops at the first divergence.
     fn replay(&self, target: &mut Target, actions: &[Action], clock: bool) -> ReplayResult {
-        let mut r = match Replay::start(target.fresh(), self.config.rules, self.config.alias_slots)
-        {
+        let mut r = match Replay::start(
+            target.fresh(),
+            self.config.rules,
+            self.config.alias_slots,
+            self.config.namespace.as_deref(),
+        ) {
             Ok(r) => r,
             Err(d) => {
                 return ReplayResult {
@@ -1895,8 +1907,12 @@ impl Oracle {
                 .wrapping_mul(1_000_003)
                 .wrapping_add(index as u64),
         );
-        let mut r = match Replay::start(target.fresh(), self.config.rules, self.config.alias_slots)
-        {
+        let mut r = match Replay::start(
+            target.fresh(),
+            self.config.rules,
+            self.config.alias_slots,
+            self.config.namespace.as_deref(),
+        ) {
             Ok(r) => r,
             Err(d) => {
                 return ReplayResult {
