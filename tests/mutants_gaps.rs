@@ -199,3 +199,33 @@ fn imported_key_on_demand_rotations_count_towards_the_limit() {
         }
     }
 }
+
+/// The audit trail names the key material each call used: Encrypt the current
+/// one, Decrypt the one the blob names, across a rotation (store.rs
+/// `EnabledRef::material_raw`, `EnabledRef::current`; spec §8).
+#[test]
+fn audit_records_name_the_material_each_call_used() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let old = encrypt(&mut kms, &key, b"before");
+    kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    let new = encrypt(&mut kms, &key, b"after");
+    let m_old = decrypt(&mut kms, &old).unwrap().key_material_id.unwrap();
+    let m_new = decrypt(&mut kms, &new).unwrap().key_material_id.unwrap();
+    assert_ne!(m_old, m_new, "rotation made new material");
+    let used: Vec<(&str, Option<String>)> = kms
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e.event_name, "Encrypt" | "Decrypt"))
+        .map(|e| (e.event_name, e.key_material_id))
+        .collect();
+    assert_eq!(
+        used,
+        vec![
+            ("Encrypt", Some(m_old.clone())),
+            ("Encrypt", Some(m_new.clone())),
+            ("Decrypt", Some(m_old)),
+            ("Decrypt", Some(m_new)),
+        ]
+    );
+}
