@@ -111,9 +111,18 @@ fn crypto(c: &mut Criterion) {
     // What the store does per call beyond AES-GCM, measured apart so that
     // docs/performance.md can account for the ratios.
     g.throughput(Throughput::Bytes(4096));
+    // `zeroize` on a Vec<u8> (one volatile byte store at a time), next to
+    // the store's own wipe (volatile 16-byte stores).
     g.bench_function("zeroize_drop_4k", |b| {
         b.iter_batched(
             || zeroize::Zeroizing::new(vec![0x5Au8; 4096]),
+            drop,
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("secret_bytes_drop_4k", |b| {
+        b.iter_batched(
+            || kms_lifecycle::crypto::SecretBytes::new(vec![0x5Au8; 4096]),
             drop,
             criterion::BatchSize::SmallInput,
         )

@@ -4,12 +4,12 @@
 //! timestamps are epoch seconds. Plaintext and data keys are [`SecretBlob`]s:
 //! zeroized on drop and redacted in `Debug`.
 
+use crate::crypto::SecretBytes;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
-use zeroize::Zeroizing;
 
 /// A binary value, base64 on the wire (ciphertexts, import tokens, public keys).
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -45,12 +45,12 @@ impl<'de> Deserialize<'de> for Blob {
 /// A secret binary value (plaintext, data key, key material): zeroized when
 /// dropped, never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct SecretBlob(pub Zeroizing<Vec<u8>>);
+pub struct SecretBlob(pub SecretBytes);
 
 impl SecretBlob {
     /// Wraps secret bytes.
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
+        Self(SecretBytes::new(bytes))
     }
     /// The secret bytes.
     pub fn expose(&self) -> &[u8] {
@@ -78,15 +78,17 @@ impl fmt::Debug for SecretBlob {
 
 impl Serialize for SecretBlob {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let encoded = Zeroizing::new(B64.encode(&*self.0));
-        s.serialize_str(&encoded)
+        let encoded = B64.encode(&*self.0);
+        let r = s.serialize_str(&encoded);
+        drop(SecretBytes::new(encoded.into_bytes()));
+        r
     }
 }
 
 impl<'de> Deserialize<'de> for SecretBlob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Zeroizing::new(String::deserialize(d)?);
-        B64.decode(s.as_bytes())
+        let s = SecretBytes::new(String::deserialize(d)?.into_bytes());
+        B64.decode(&*s)
             .map(SecretBlob::new)
             .map_err(|_| serde::de::Error::custom("invalid base64 blob"))
     }

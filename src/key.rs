@@ -32,7 +32,6 @@ use crate::crypto::{BackingKey, parse_ciphertext};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
-use zeroize::Zeroizing;
 
 mod sealed {
     pub trait Sealed {}
@@ -350,7 +349,7 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         &self,
         blob: &[u8],
         ctx: &EncryptionContext,
-    ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+    ) -> Result<crate::crypto::SecretBytes, DecryptFailed> {
         let parsed = parse_ciphertext(blob).ok_or(DecryptFailed)?;
         if parsed.key_id != self.core.id {
             return Err(DecryptFailed);

@@ -9,7 +9,7 @@
 use crate::api::*;
 use crate::audit::{Alarm, AuditEvent};
 use crate::clock::{Clock, DAY, ManualClock};
-use crate::crypto::{hex, parse_ciphertext, random_bytes};
+use crate::crypto::{SecretBytes, hex, parse_ciphertext, random_bytes};
 use crate::error::{KmsError, KmsResult};
 use crate::import::{FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource};
 use crate::key::*;
@@ -105,7 +105,7 @@ impl EnabledRef<'_> {
             Self::Ext(k) => k.encrypt(pt, ctx),
         }
     }
-    fn decrypt(&self, blob: &[u8], ctx: &EncryptionContext) -> Option<Zeroizing<Vec<u8>>> {
+    fn decrypt(&self, blob: &[u8], ctx: &EncryptionContext) -> Option<SecretBytes> {
         match self {
             Self::Aws(k) => k.decrypt(blob, ctx).ok(),
             Self::Ext(k) => k.decrypt(blob, ctx).ok(),
@@ -261,16 +261,26 @@ impl KmsBuilder {
     }
 }
 
+/// The context of a request that has none (borrowed, not cloned, per call).
+static EMPTY_CONTEXT: EncryptionContext = BTreeMap::new();
+
 fn key_id_string(id: &[u8; 16]) -> String {
-    let h = hex(id);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut s = String::with_capacity(36);
+    push_uuid(&mut s, id);
+    s
+}
+
+/// Appends the 8-4-4-4-12 lowercase form of a key id (no intermediate
+/// strings: every response carries an ARN, docs/performance.md).
+fn push_uuid(s: &mut String, id: &[u8; 16]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in id.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
 }
 
 fn parse_uuid(s: &str) -> Option<[u8; 16]> {
@@ -357,7 +367,15 @@ impl Kms {
     }
 
     fn arn(&self, id: &[u8; 16]) -> String {
-        self.arn_of(&key_id_string(id))
+        // One allocation: the same string as `arn_of(&key_id_string(id))`.
+        let mut s = String::with_capacity(self.region.len() + self.account.len() + 18 + 36);
+        s.push_str("arn:aws:kms:");
+        s.push_str(&self.region);
+        s.push(':');
+        s.push_str(&self.account);
+        s.push_str(":key/");
+        push_uuid(&mut s, id);
+        s
     }
 
     fn alias_arn(&self, name: &str) -> String {
@@ -1074,7 +1092,7 @@ impl Kms {
             let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
             check_algorithm(req.encryption_algorithm.as_deref())?;
             check_plaintext(req.plaintext.expose())?;
-            let ctx = req.encryption_context.clone().unwrap_or_default();
+            let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             check_context(&ctx)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
@@ -1096,7 +1114,7 @@ impl Kms {
         key_id: Option<&str>,
         ctx: &EncryptionContext,
         trail: &mut Trail,
-    ) -> KmsResult<(u32, Zeroizing<Vec<u8>>, Option<String>)> {
+    ) -> KmsResult<(u32, SecretBytes, Option<String>)> {
         let given = match key_id {
             Some(k) => Some(self.resolve(k, Accept::KeyOrAlias, trail)?),
             None => None,
@@ -1132,7 +1150,7 @@ impl Kms {
     pub fn decrypt(&mut self, req: DecryptRequest) -> KmsResult<DecryptResponse> {
         self.run("Decrypt", |kms, trail| {
             check_algorithm(req.encryption_algorithm.as_deref())?;
-            let ctx = req.encryption_context.clone().unwrap_or_default();
+            let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             let (idx, pt, mid) =
                 kms.open_ciphertext(&req.ciphertext_blob.0, req.key_id.as_deref(), &ctx, trail)?;
             Ok(DecryptResponse {
@@ -1149,11 +1167,14 @@ impl Kms {
         self.run("ReEncrypt", |kms, trail| {
             let mut dest_trail = Trail::default();
             let dest = kms.resolve(&req.destination_key_id, Accept::KeyOrAlias, &mut dest_trail)?;
-            let sctx = req.source_encryption_context.clone().unwrap_or_default();
+            let sctx = req
+                .source_encryption_context
+                .as_ref()
+                .unwrap_or(&EMPTY_CONTEXT);
             let dctx = req
                 .destination_encryption_context
-                .clone()
-                .unwrap_or_default();
+                .as_ref()
+                .unwrap_or(&EMPTY_CONTEXT);
             check_context(&dctx)?;
             let (src, pt, smid) = kms.open_ciphertext(
                 &req.ciphertext_blob.0,
@@ -1217,11 +1238,11 @@ impl Kms {
                     ));
                 }
             };
-            let ctx = req.encryption_context.clone().unwrap_or_default();
+            let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             check_context(&ctx)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
-            let mut data_key = Zeroizing::new(vec![0u8; len]);
+            let mut data_key = SecretBytes::new(vec![0u8; len]);
             random_bytes(&mut data_key);
             let blob = key.encrypt(&data_key, &ctx);
             let mid = key.material_id(key.current());

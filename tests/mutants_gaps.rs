@@ -229,3 +229,75 @@ fn audit_records_name_the_material_each_call_used() {
         ]
     );
 }
+
+/// Material that expires while its key is PendingDeletion is deleted with a
+/// `DeleteExpiredKeyMaterial` record, exactly once (store.rs `Kms::fire`,
+/// the PendingDeletion arm's "changed" test).
+#[test]
+fn material_expiring_while_pending_deletion_is_recorded_once() {
+    use kms_lifecycle::clock::DAY;
+    let (mut kms, clock) = store(Rules::current());
+    let md = create_external(&mut kms);
+    let t0 = kms.now();
+    import(&mut kms, &md.key_id, &[9u8; 32], Expiry::At(t0 + DAY)).unwrap();
+    schedule_deletion(&mut kms, &md.key_id, Some(30)).unwrap();
+    clock.set(t0 + 2 * DAY);
+    assert_eq!(state(&mut kms, &md.key_id), KeyState::PendingDeletion);
+    let expired: Vec<_> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "DeleteExpiredKeyMaterial")
+        .collect();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].event_time, t0 + DAY);
+    assert_eq!(expired[0].key_arn.as_deref(), Some(md.arn.as_str()));
+}
+
+/// A KeyId longer than AWS's 2,048 characters is a ValidationException that
+/// does not echo it (store.rs `Kms::resolve`, the length bound).
+#[test]
+fn key_ids_over_2048_characters_are_refused_without_echo() {
+    let (mut kms, _clock) = store(Rules::current());
+    for len in [2049, 5000] {
+        let id = "k".repeat(len);
+        let e = describe(&mut kms, &id).unwrap_err();
+        assert_eq!(e.name(), "ValidationException", "{len}");
+        assert!(e.message().contains("2048"), "{}", e.message());
+        assert!(!e.message().contains(&id[..100]), "echoed");
+    }
+    // At the bound: an ordinary NotFound for an unknown alias-less name.
+    let e = describe(&mut kms, &"k".repeat(2048)).unwrap_err();
+    assert_ne!(
+        e.name(),
+        "ValidationException",
+        "2048 characters are allowed"
+    );
+}
+
+/// Key ids are version-4 UUIDs (RFC 9562): version nibble 4, variant 10xx
+/// (store.rs `Kms::fresh_id`).
+#[test]
+fn key_ids_are_version_4_uuids() {
+    let (mut kms, _clock) = store(Rules::current());
+    for _ in 0..32 {
+        let id = create(&mut kms).key_id;
+        let b = id.as_bytes();
+        assert_eq!(b[14], b'4', "{id}");
+        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+    }
+}
+
+/// `key_state` (for tests and the oracle) and `event_count` agree with the
+/// store's answers (store.rs `Kms::key_state`, `Kms::event_count`).
+#[test]
+fn key_state_and_event_count_agree_with_the_store() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    assert_eq!(kms.key_state(&key), Some(KeyState::Enabled));
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    assert_eq!(kms.key_state(&key), Some(KeyState::Disabled));
+    assert_eq!(kms.key_state("00000000-0000-4000-8000-000000000000"), None);
+    assert_eq!(kms.key_state("not a key id"), None);
+    assert_eq!(kms.event_count(), kms.events().len());
+    assert_eq!(kms.event_count(), 2);
+}
