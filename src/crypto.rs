@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn wipe_zeroes_every_byte_whatever_the_length_and_alignment() {
-        let mut backing = vec![0xA5u8; 200];
+        let mut backing = [0xA5u8; 200];
         for start in 0..17 {
             for len in [0, 1, 15, 16, 17, 33, 100, 150] {
                 backing.fill(0xA5);

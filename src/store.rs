@@ -1093,10 +1093,10 @@ impl Kms {
             check_algorithm(req.encryption_algorithm.as_deref())?;
             check_plaintext(req.plaintext.expose())?;
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
-            check_context(&ctx)?;
+            check_context(ctx)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
-            let blob = key.encrypt(req.plaintext.expose(), &ctx);
+            let blob = key.encrypt(req.plaintext.expose(), ctx);
             trail.material = key.material_raw(key.current());
             Ok(EncryptResponse {
                 ciphertext_blob: Blob(blob),
@@ -1152,7 +1152,7 @@ impl Kms {
             check_algorithm(req.encryption_algorithm.as_deref())?;
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             let (idx, pt, mid) =
-                kms.open_ciphertext(&req.ciphertext_blob.0, req.key_id.as_deref(), &ctx, trail)?;
+                kms.open_ciphertext(&req.ciphertext_blob.0, req.key_id.as_deref(), ctx, trail)?;
             Ok(DecryptResponse {
                 key_id: kms.arn_idx(idx),
                 plaintext: SecretBlob(pt),
@@ -1175,16 +1175,16 @@ impl Kms {
                 .destination_encryption_context
                 .as_ref()
                 .unwrap_or(&EMPTY_CONTEXT);
-            check_context(&dctx)?;
+            check_context(dctx)?;
             let (src, pt, smid) = kms.open_ciphertext(
                 &req.ciphertext_blob.0,
                 req.source_key_id.as_deref(),
-                &sctx,
+                sctx,
                 trail,
             )?;
             trail.key = dest_trail.key;
             let key = kms.enabled(dest)?;
-            let blob = key.encrypt(&pt, &dctx);
+            let blob = key.encrypt(&pt, dctx);
             let dmid = key.material_id(key.current());
             Ok(ReEncryptResponse {
                 ciphertext_blob: Blob(blob),
@@ -1239,12 +1239,12 @@ impl Kms {
                 }
             };
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
-            check_context(&ctx)?;
+            check_context(ctx)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
             let mut data_key = SecretBytes::new(vec![0u8; len]);
             random_bytes(&mut data_key);
-            let blob = key.encrypt(&data_key, &ctx);
+            let blob = key.encrypt(&data_key, ctx);
             let mid = key.material_id(key.current());
             trail.material = key.material_raw(key.current());
             Ok(GenerateDataKeyResponse {
