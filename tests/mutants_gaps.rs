@@ -301,3 +301,106 @@ fn key_state_and_event_count_agree_with_the_store() {
     assert_eq!(kms.event_count(), kms.events().len());
     assert_eq!(kms.event_count(), 2);
 }
+
+/// KeySpec SYMMETRIC_DEFAULT (either spelling of the field) is accepted; a
+/// known asymmetric or HMAC spec is UnsupportedOperation; an unknown one is a
+/// ValidationException; origins of custom key stores are UnsupportedOperation
+/// (store.rs `Kms::create_key`).
+#[test]
+fn create_key_specs_and_origins() {
+    let (mut kms, _clock) = store(Rules::current());
+    let with = |spec: Option<&str>, cmk: Option<&str>, origin: Option<&str>| CreateKeyRequest {
+        key_spec: spec.map(str::to_string),
+        customer_master_key_spec: cmk.map(str::to_string),
+        origin: origin.map(str::to_string),
+        ..Default::default()
+    };
+    for req in [
+        with(Some("SYMMETRIC_DEFAULT"), None, None),
+        with(None, Some("SYMMETRIC_DEFAULT"), None),
+    ] {
+        let md = kms.create_key(req).unwrap().key_metadata;
+        assert_eq!(md.key_state, KeyState::Enabled);
+    }
+    for (req, name) in [
+        (
+            with(Some("RSA_2048"), None, None),
+            "UnsupportedOperationException",
+        ),
+        (
+            with(None, Some("HMAC_256"), None),
+            "UnsupportedOperationException",
+        ),
+        (with(Some("AES_512"), None, None), "ValidationException"),
+        (
+            with(None, None, Some("AWS_CLOUDHSM")),
+            "UnsupportedOperationException",
+        ),
+        (
+            with(None, None, Some("EXTERNAL_KEY_STORE")),
+            "UnsupportedOperationException",
+        ),
+        (with(None, None, Some("SOMEWHERE")), "ValidationException"),
+    ] {
+        let e = kms.create_key(req).unwrap_err();
+        assert_eq!(e.name(), name, "{}", e.message());
+    }
+}
+
+/// ListKeys pages: `Truncated` and `NextMarker` exactly while keys remain
+/// (store.rs `Kms::list_keys`).
+#[test]
+fn list_keys_pages_are_truncated_exactly_while_keys_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let mut made: Vec<String> = (0..5).map(|_| create(&mut kms).key_id).collect();
+    made.sort();
+    let mut seen = Vec::new();
+    let mut marker = None;
+    let mut pages = 0;
+    loop {
+        let page = kms
+            .list_keys(ListRequest {
+                limit: Some(2),
+                marker: marker.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        pages += 1;
+        seen.extend(page.keys.iter().map(|k| k.key_id.clone()));
+        assert_eq!(page.truncated, seen.len() < 5, "page {pages}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(pages, 3);
+    seen.sort();
+    assert_eq!(seen, made);
+}
+
+/// EnableKey's catch-up rotation is recorded as an internal `RotateKey` at
+/// the time of EnableKey, and only when it happens (store.rs
+/// `Kms::enable_key`).
+#[test]
+fn catch_up_rotation_on_enable_is_recorded() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    enable_rotation(&mut kms, &key, Some(90)).unwrap();
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    kms.enable_key(KeyIdRequest::new(&key)).unwrap();
+    let rotate_events = |kms: &kms_lifecycle::Kms| {
+        kms.events()
+            .into_iter()
+            .filter(|e| e.event_name == "RotateKey")
+            .map(|e| e.event_time)
+            .collect::<Vec<_>>()
+    };
+    assert!(rotate_events(&kms).is_empty(), "nothing was due");
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    clock.advance(100 * 86_400);
+    let now = kms.now();
+    kms.enable_key(KeyIdRequest::new(&key)).unwrap();
+    assert_eq!(rotate_events(&kms), vec![now]);
+    assert_eq!(rotations(&mut kms, &key).len(), 1);
+}
