@@ -404,3 +404,89 @@ fn catch_up_rotation_on_enable_is_recorded() {
     assert_eq!(rotate_events(&kms), vec![now]);
     assert_eq!(rotations(&mut kms, &key).len(), 1);
 }
+
+/// GenerateDataKey's NumberOfBytes bounds, each with its own message
+/// (store.rs `Kms::data_key`).
+#[test]
+fn data_key_number_of_bytes_bounds() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let mut gen_n = |n: i64| {
+        kms.generate_data_key(GenerateDataKeyRequest {
+            key_id: key.clone(),
+            number_of_bytes: Some(n),
+            ..Default::default()
+        })
+    };
+    for n in [1, 1024] {
+        let dk = gen_n(n).unwrap();
+        assert_eq!(dk.plaintext.unwrap().expose().len(), n as usize);
+    }
+    for n in [0, -1, i64::MIN] {
+        let e = gen_n(n).unwrap_err();
+        assert_eq!(e.name(), "ValidationException");
+        assert!(
+            e.message().contains("greater than or equal to 1"),
+            "{n}: {}",
+            e.message()
+        );
+    }
+    for n in [1025, i64::MAX] {
+        let e = gen_n(n).unwrap_err();
+        assert_eq!(e.name(), "ValidationException");
+        assert!(
+            e.message().contains("less than or equal to 1024"),
+            "{n}: {}",
+            e.message()
+        );
+    }
+}
+
+/// Tag keys of 1–128 characters and values of at most 256 are accepted, and
+/// nothing outside (store.rs `check_tags`).
+#[test]
+fn tag_length_bounds() {
+    let (mut kms, _clock) = store(Rules::current());
+    let tag = |k: usize, v: usize| CreateKeyRequest {
+        tags: Some(vec![Tag {
+            tag_key: "k".repeat(k),
+            tag_value: "v".repeat(v),
+        }]),
+        ..Default::default()
+    };
+    for (k, v) in [(1, 0), (128, 256)] {
+        assert!(kms.create_key(tag(k, v)).is_ok(), "key {k}, value {v}");
+    }
+    for (k, v) in [(0, 1), (129, 1), (1, 257)] {
+        let e = kms.create_key(tag(k, v)).unwrap_err();
+        assert_eq!(e.name(), "ValidationException", "key {k}, value {v}");
+    }
+}
+
+/// The encryption context's size is the sum of its keys' and values' lengths,
+/// at most 8,192 bytes (store.rs `check_context`).
+#[test]
+fn encryption_context_size_is_the_sum_of_lengths() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let ctx = |v: usize| -> EncryptionContext { [("a".to_string(), "v".repeat(v))].into() };
+    assert!(
+        encrypt_ctx_result(&mut kms, &key, ctx(8191)).is_ok(),
+        "1 + 8191"
+    );
+    let e = encrypt_ctx_result(&mut kms, &key, ctx(8192)).unwrap_err();
+    assert_eq!(e.name(), "ValidationException", "1 + 8192");
+}
+
+fn encrypt_ctx_result(
+    kms: &mut kms_lifecycle::Kms,
+    key: &str,
+    ctx: EncryptionContext,
+) -> kms_lifecycle::KmsResult<EncryptResponse> {
+    kms.encrypt(EncryptRequest {
+        key_id: key.into(),
+        plaintext: SecretBlob::new(b"x".to_vec()),
+        encryption_context: Some(ctx),
+        ..Default::default()
+    })
+}
