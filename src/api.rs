@@ -88,9 +88,13 @@ impl Serialize for SecretBlob {
 impl<'de> Deserialize<'de> for SecretBlob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = SecretBytes::new(String::deserialize(d)?.into_bytes());
-        B64.decode(&*s)
-            .map(SecretBlob::new)
-            .map_err(|_| serde::de::Error::custom("invalid base64 blob"))
+        // Room for a ciphertext blob's header and tag, so that Encrypt can
+        // seal in this very buffer (crypto::BackingKey::seal_owned).
+        let room = base64::decoded_len_estimate(s.len()) + crate::crypto::BLOB_OVERHEAD;
+        let mut out = SecretBytes::new(Vec::with_capacity(room));
+        B64.decode_vec(&*s, out.vec_mut())
+            .map_err(|_| serde::de::Error::custom("invalid base64 blob"))?;
+        Ok(SecretBlob(out))
     }
 }
 

@@ -30,6 +30,8 @@ const FORMAT_VERSION: u8 = 0x01;
 /// Length of the authenticated cleartext header.
 pub const HEADER_LEN: usize = 34;
 const TAG_LEN: usize = 16;
+/// What a blob adds to its plaintext: the header and the tag.
+pub const BLOB_OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 
 /// Overwrites `buf` with zeros that the compiler may not elide: `zeroize`'s
 /// volatile stores and fence, on the aligned middle viewed as `u128` words (16
@@ -53,6 +55,11 @@ impl SecretBytes {
     /// Takes ownership of `bytes`, which are wiped when this is dropped.
     pub fn new(bytes: Vec<u8>) -> Self {
         Self(bytes)
+    }
+
+    /// The buffer, to append to (what is appended is wiped with the rest).
+    pub(crate) fn vec_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
     }
 }
 
@@ -153,16 +160,52 @@ impl BackingKey {
         plaintext: &[u8],
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
+        let mut blob = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+        blob.resize(HEADER_LEN, 0);
+        blob.extend_from_slice(plaintext);
+        self.seal_framed(key_id, version, blob, ctx)
+    }
+
+    /// [`Self::seal`] in the plaintext's own buffer when it has room for the
+    /// header and the tag (the wire layer decodes plaintext with that room):
+    /// the plaintext is moved up and overwritten by its ciphertext, so no
+    /// copy of it is left to wipe. Otherwise sealed into a new buffer and the
+    /// plaintext wiped.
+    pub(crate) fn seal_owned(
+        &self,
+        key_id: &[u8; 16],
+        version: u32,
+        mut plaintext: SecretBytes,
+        ctx: &EncryptionContext,
+    ) -> Vec<u8> {
+        let v = &mut plaintext.0;
+        if v.capacity() - v.len() < BLOB_OVERHEAD {
+            return self.seal(key_id, version, &plaintext, ctx);
+        }
+        let n = v.len();
+        v.resize(HEADER_LEN + n, 0);
+        v.copy_within(..n, HEADER_LEN);
+        // Every plaintext byte is now either under the header or in the body,
+        // which the seal overwrites with ciphertext.
+        let blob = std::mem::take(v);
+        self.seal_framed(key_id, version, blob, ctx)
+    }
+
+    /// Seals `blob` = `HEADER_LEN` bytes of room, then the plaintext.
+    fn seal_framed(
+        &self,
+        key_id: &[u8; 16],
+        version: u32,
+        mut blob: Vec<u8>,
+        ctx: &EncryptionContext,
+    ) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         random_bytes(&mut nonce);
-        let mut blob = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-        blob.push(MAGIC);
-        blob.push(FORMAT_VERSION);
-        blob.extend_from_slice(key_id);
-        blob.extend_from_slice(&version.to_be_bytes());
-        blob.extend_from_slice(&nonce);
-        // In place, in the blob itself: no second buffer.
-        blob.extend_from_slice(plaintext);
+        blob[0] = MAGIC;
+        blob[1] = FORMAT_VERSION;
+        blob[2..18].copy_from_slice(key_id);
+        blob[18..22].copy_from_slice(&version.to_be_bytes());
+        blob[22..34].copy_from_slice(&nonce);
         let cipher = Aes256Gcm::new((&*self.secret).into());
         let (header, body) = blob.split_at_mut(HEADER_LEN);
         let tag = with_associated_data(header, ctx, |aad| {
@@ -173,26 +216,29 @@ impl BackingKey {
         blob
     }
 
-    /// Decrypts a parsed blob made by this backing key.
-    pub(crate) fn open(
+    /// Decrypts a blob made by this backing key in its own buffer: the
+    /// plaintext takes the place of the ciphertext (no second buffer) and the
+    /// buffer becomes [`SecretBytes`]. `None`, with the buffer dropped
+    /// unchanged, when it is not a blob or does not authenticate (AES-GCM
+    /// checks the tag before it decrypts a byte).
+    pub(crate) fn open_owned(
         &self,
-        blob: &ParsedCiphertext<'_>,
+        mut blob: Vec<u8>,
         ctx: &EncryptionContext,
     ) -> Option<SecretBytes> {
-        let (body, tag) = blob.sealed.split_at(blob.sealed.len() - TAG_LEN);
-        let tag = Tag::try_from(tag).ok()?;
-        let mut out = SecretBytes::new(body.to_vec());
+        let nonce = parse_ciphertext(&blob)?.nonce;
+        let n = blob.len() - HEADER_LEN - TAG_LEN;
+        let tag = Tag::try_from(&blob[HEADER_LEN + n..]).ok()?;
         let cipher = Aes256Gcm::new((&*self.secret).into());
-        with_associated_data(blob.header, ctx, |aad| {
-            cipher.decrypt_inout_detached(
-                &Nonce::from(blob.nonce),
-                aad,
-                (&mut out[..]).into(),
-                &tag,
-            )
+        let (header, rest) = blob.split_at_mut(HEADER_LEN);
+        with_associated_data(header, ctx, |aad| {
+            cipher.decrypt_inout_detached(&Nonce::from(nonce), aad, (&mut rest[..n]).into(), &tag)
         })
         .ok()?;
-        Some(out)
+        blob.truncate(HEADER_LEN + n);
+        let mut pt = SecretBytes::new(blob);
+        pt.0.drain(..HEADER_LEN);
+        Some(pt)
     }
 }
 
@@ -258,13 +304,12 @@ fn with_associated_data<R>(
 /// A blob split into its fields (not yet authenticated).
 #[derive(Debug)]
 pub struct ParsedCiphertext<'a> {
-    header: &'a [u8],
     /// Key id bytes.
     pub key_id: [u8; 16],
     /// Backing-key version.
     pub version: u32,
     nonce: [u8; 12],
-    sealed: &'a [u8],
+    _blob: std::marker::PhantomData<&'a [u8]>,
 }
 
 /// Splits a blob; `None` when it cannot be one of ours.
@@ -276,11 +321,10 @@ pub fn parse_ciphertext(blob: &[u8]) -> Option<ParsedCiphertext<'_>> {
     let version = u32::from_be_bytes(blob[18..22].try_into().ok()?);
     let nonce: [u8; 12] = blob[22..34].try_into().ok()?;
     Some(ParsedCiphertext {
-        header: &blob[..HEADER_LEN],
         key_id,
         version,
         nonce,
-        sealed: &blob[HEADER_LEN..],
+        _blob: std::marker::PhantomData,
     })
 }
 
@@ -301,11 +345,38 @@ mod tests {
         for (i, &n) in sizes.iter().enumerate() {
             let ctx = ctx_of(n);
             let blob = key.seal(&id, 0, b"plaintext", &ctx);
-            let parsed = parse_ciphertext(&blob).unwrap();
-            assert_eq!(&*key.open(&parsed, &ctx).unwrap(), b"plaintext", "size {n}");
+            assert_eq!(
+                &*key.open_owned(blob.clone(), &ctx).unwrap(),
+                b"plaintext",
+                "size {n}"
+            );
             let other = ctx_of(sizes[(i + 1) % sizes.len()]);
-            assert!(key.open(&parsed, &other).is_none(), "size {n}");
-            assert!(key.open(&parsed, &EncryptionContext::new()).is_none());
+            assert!(key.open_owned(blob.clone(), &other).is_none(), "size {n}");
+            assert!(key.open_owned(blob, &EncryptionContext::new()).is_none());
+        }
+    }
+
+    /// Sealing in the plaintext's own buffer (when it has room) and into a
+    /// new one give blobs that open to the plaintext; with room, no new
+    /// buffer is made.
+    #[test]
+    fn seal_owned_in_place_and_copying() {
+        let key = BackingKey::generate();
+        let id = [5u8; 16];
+        let ctx: EncryptionContext = [("a".to_string(), "b".to_string())].into();
+        for n in [1usize, 15, 16, 17, 4096] {
+            let pt: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let mut roomy = Vec::with_capacity(n + BLOB_OVERHEAD);
+            roomy.extend_from_slice(&pt);
+            let at = roomy.as_ptr();
+            let blob = key.seal_owned(&id, 0, SecretBytes::new(roomy), &ctx);
+            assert_eq!(blob.as_ptr(), at, "sealed in place");
+            assert_eq!(blob.len(), n + BLOB_OVERHEAD);
+            let tight = key.seal_owned(&id, 0, SecretBytes::new(pt.clone()), &ctx);
+            for b in [blob, tight] {
+                assert_eq!(parse_ciphertext(&b).unwrap().key_id, id);
+                assert_eq!(&*key.open_owned(b, &ctx).unwrap(), &pt[..], "{n}");
+            }
         }
     }
 

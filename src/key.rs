@@ -343,6 +343,22 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         m.seal(&self.core.id, version, plaintext, ctx)
     }
 
+    /// [`Self::encrypt`] that takes the plaintext's buffer, and seals in it
+    /// when it has room for the header and tag (no copy left to wipe).
+    pub fn encrypt_owned(
+        &self,
+        plaintext: crate::crypto::SecretBytes,
+        ctx: &EncryptionContext,
+    ) -> Vec<u8> {
+        let version = self.core.current;
+        let m = self
+            .core
+            .current_material()
+            .and_then(|m| m.backing.as_ref())
+            .expect("an Enabled key always has its current material");
+        m.seal_owned(&self.core.id, version, plaintext, ctx)
+    }
+
     /// Decrypts a blob made by this key with the backing key it names, in
     /// constant time whatever the number of rotations (an index, not a search).
     pub fn decrypt(
@@ -350,7 +366,17 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         blob: &[u8],
         ctx: &EncryptionContext,
     ) -> Result<crate::crypto::SecretBytes, DecryptFailed> {
-        let parsed = parse_ciphertext(blob).ok_or(DecryptFailed)?;
+        self.decrypt_owned(blob.to_vec(), ctx)
+    }
+
+    /// [`Self::decrypt`] in the blob's own buffer, which becomes the
+    /// plaintext: no second buffer, no copy.
+    pub fn decrypt_owned(
+        &self,
+        blob: Vec<u8>,
+        ctx: &EncryptionContext,
+    ) -> Result<crate::crypto::SecretBytes, DecryptFailed> {
+        let parsed = parse_ciphertext(&blob).ok_or(DecryptFailed)?;
         if parsed.key_id != self.core.id {
             return Err(DecryptFailed);
         }
@@ -360,7 +386,7 @@ impl<O: KeyOrigin> Key<Enabled, O> {
             .get(parsed.version as usize)
             .and_then(|m| m.backing.as_ref())
             .ok_or(DecryptFailed)?;
-        m.open(&parsed, ctx).ok_or(DecryptFailed)
+        m.open_owned(blob, ctx).ok_or(DecryptFailed)
     }
 
     /// The material id of a version.

@@ -105,10 +105,16 @@ impl EnabledRef<'_> {
             Self::Ext(k) => k.encrypt(pt, ctx),
         }
     }
-    fn decrypt(&self, blob: &[u8], ctx: &EncryptionContext) -> Option<SecretBytes> {
+    fn encrypt_owned(&self, pt: SecretBytes, ctx: &EncryptionContext) -> Vec<u8> {
         match self {
-            Self::Aws(k) => k.decrypt(blob, ctx).ok(),
-            Self::Ext(k) => k.decrypt(blob, ctx).ok(),
+            Self::Aws(k) => k.encrypt_owned(pt, ctx),
+            Self::Ext(k) => k.encrypt_owned(pt, ctx),
+        }
+    }
+    fn decrypt(&self, blob: Vec<u8>, ctx: &EncryptionContext) -> Option<SecretBytes> {
+        match self {
+            Self::Aws(k) => k.decrypt_owned(blob, ctx).ok(),
+            Self::Ext(k) => k.decrypt_owned(blob, ctx).ok(),
         }
     }
     fn material_raw(&self, version: u32) -> Option<[u8; 32]> {
@@ -1096,7 +1102,7 @@ impl Kms {
             check_context(ctx)?;
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
-            let blob = key.encrypt(req.plaintext.expose(), ctx);
+            let blob = key.encrypt_owned(req.plaintext.0, ctx);
             trail.material = key.material_raw(key.current());
             Ok(EncryptResponse {
                 ciphertext_blob: Blob(blob),
@@ -1108,9 +1114,10 @@ impl Kms {
 
     /// The decryption path shared by Decrypt and ReEncrypt (docs/decisions.md
     /// order (a)–(f)). Returns the key index, plaintext and material id.
+    /// The blob's buffer becomes the plaintext (decrypted in place).
     fn open_ciphertext(
         &mut self,
-        blob: &[u8],
+        blob: Vec<u8>,
         key_id: Option<&str>,
         ctx: &EncryptionContext,
         trail: &mut Trail,
@@ -1119,12 +1126,13 @@ impl Kms {
             Some(k) => Some(self.resolve(k, Accept::KeyOrAlias, trail)?),
             None => None,
         };
-        check_blob("ciphertextBlob", blob)?;
+        check_blob("ciphertextBlob", &blob)?;
         check_context(ctx)?;
-        let parsed = parse_ciphertext(blob).ok_or_else(KmsError::invalid_ciphertext)?;
+        let parsed = parse_ciphertext(&blob).ok_or_else(KmsError::invalid_ciphertext)?;
+        let (key_id, version) = (parsed.key_id, parsed.version);
         let idx = *self
             .index
-            .get(&parsed.key_id)
+            .get(&key_id)
             .ok_or_else(KmsError::invalid_ciphertext)?;
         if given.is_some_and(|g| g != idx) {
             return Err(KmsError::IncorrectKeyException(
@@ -1140,8 +1148,8 @@ impl Kms {
         let pt = key
             .decrypt(blob, ctx)
             .ok_or_else(KmsError::invalid_ciphertext)?;
-        let mid = key.material_id(parsed.version);
-        trail.material = key.material_raw(parsed.version);
+        let mid = key.material_id(version);
+        trail.material = key.material_raw(version);
         Ok((idx, pt, mid))
     }
 
@@ -1152,7 +1160,7 @@ impl Kms {
             check_algorithm(req.encryption_algorithm.as_deref())?;
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             let (idx, pt, mid) =
-                kms.open_ciphertext(&req.ciphertext_blob.0, req.key_id.as_deref(), ctx, trail)?;
+                kms.open_ciphertext(req.ciphertext_blob.0, req.key_id.as_deref(), ctx, trail)?;
             Ok(DecryptResponse {
                 key_id: kms.arn_idx(idx),
                 plaintext: SecretBlob(pt),
@@ -1177,7 +1185,7 @@ impl Kms {
                 .unwrap_or(&EMPTY_CONTEXT);
             check_context(dctx)?;
             let (src, pt, smid) = kms.open_ciphertext(
-                &req.ciphertext_blob.0,
+                req.ciphertext_blob.0,
                 req.source_key_id.as_deref(),
                 sctx,
                 trail,
