@@ -25,8 +25,11 @@ pub struct WireResponse {
 impl WireResponse {
     /// A 200 response with `value` as JSON.
     pub fn ok<T: Serialize>(value: &T) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => Self { status: 200, body },
+        // Encrypt and Decrypt responses of 1 KiB take about 1.5 KiB: one
+        // allocation instead of growing from serde_json's default.
+        let mut body = Vec::with_capacity(2048);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Self { status: 200, body },
             Err(_) => Self::error(
                 500,
                 "KMSInternalException",
