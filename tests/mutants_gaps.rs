@@ -490,3 +490,52 @@ fn encrypt_ctx_result(
         ..Default::default()
     })
 }
+
+/// A rotation event queued for an old schedule does nothing: not after
+/// DisableKeyRotation, not after the period changed (store.rs `Kms::fire`,
+/// the EV_ROTATE guard; queued events are not removed when a schedule
+/// changes).
+#[test]
+fn stale_rotation_events_do_not_rotate() {
+    const DAY: u64 = 86_400;
+    let (mut kms, clock) = store(Rules::current());
+    let off = create(&mut kms).key_id;
+    let longer = create(&mut kms).key_id;
+    let t0 = kms.now();
+    for key in [&off, &longer] {
+        enable_rotation(&mut kms, key, Some(90)).unwrap();
+    }
+    kms.disable_key_rotation(KeyIdRequest::new(&off)).unwrap();
+    enable_rotation(&mut kms, &longer, Some(180)).unwrap();
+    clock.set(t0 + 91 * DAY);
+    assert!(rotations(&mut kms, &off).is_empty(), "rotation is off");
+    assert!(
+        rotations(&mut kms, &longer).is_empty(),
+        "next is at 180 days"
+    );
+    clock.set(t0 + 180 * DAY);
+    assert_eq!(rotations(&mut kms, &longer).len(), 1);
+    assert!(rotations(&mut kms, &off).is_empty());
+}
+
+/// KeyUsage ENCRYPT_DECRYPT is accepted, the other usages are unsupported
+/// (store.rs `Kms::create_key`); `key_count` counts keys made.
+#[test]
+fn key_usage_and_key_count() {
+    let (mut kms, _clock) = store(Rules::current());
+    let usage = |u: &str| CreateKeyRequest {
+        key_usage: Some(u.to_string()),
+        ..Default::default()
+    };
+    assert!(kms.create_key(usage("ENCRYPT_DECRYPT")).is_ok());
+    for u in ["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"] {
+        let e = kms.create_key(usage(u)).unwrap_err();
+        assert_eq!(e.name(), "UnsupportedOperationException", "{u}");
+    }
+    assert_eq!(
+        kms.create_key(usage("DECRYPT_ONLY")).unwrap_err().name(),
+        "ValidationException"
+    );
+    create(&mut kms);
+    assert_eq!(kms.key_count(), 2);
+}
