@@ -516,6 +516,15 @@ fn stale_rotation_events_do_not_rotate() {
     clock.set(t0 + 180 * DAY);
     assert_eq!(rotations(&mut kms, &longer).len(), 1);
     assert!(rotations(&mut kms, &off).is_empty());
+    // The audit trail too: one RotateKey, at 180 days; none at the stale
+    // 90-day instant.
+    let rotate_events: Vec<u64> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "RotateKey")
+        .map(|e| e.event_time)
+        .collect();
+    assert_eq!(rotate_events, vec![t0 + 180 * DAY]);
 }
 
 /// KeyUsage ENCRYPT_DECRYPT is accepted, the other usages are unsupported

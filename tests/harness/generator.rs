@@ -13,6 +13,36 @@ use proptest_state_machine::ReferenceStateMachine;
 pub struct RefState {
     pub rules: model::Rules,
     pub state: model::State,
+    /// Deadlines of earlier states (at most [`STALE`], newest last): a
+    /// schedule that was changed or switched off leaves its old instant
+    /// behind, and nothing may happen then (a stale rotation event).
+    pub stale: Vec<u64>,
+}
+
+/// How many earlier deadlines the generator remembers.
+pub const STALE: usize = 8;
+
+/// Every deadline of `st`: rotation of any live key (Enabled or not),
+/// DeletionDate, ValidTo, import token expiry.
+fn deadlines(st: &model::State) -> Vec<u64> {
+    let mut out = Vec::new();
+    for k in &st.keys {
+        if k.state == model::KeyState::Deleted {
+            continue;
+        }
+        out.extend(k.rotation.map(|r| r.next));
+        out.extend(k.deletion_date);
+        out.extend(
+            k.materials
+                .iter()
+                .chain(k.pending.iter())
+                .filter_map(|m| m.valid_to),
+        );
+        if let Some(model::Token::Valid { valid_to }) = k.token {
+            out.push(valid_to);
+        }
+    }
+    out
 }
 
 /// Alias slots in the differential test.
@@ -32,7 +62,7 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
             ]
             .boxed(),
         ),
-        (4, time_strategy(st)),
+        (4, time_strategy(st, &s.stale)),
     ];
     if nk > 0 {
         let key = 0..nk;
@@ -151,8 +181,16 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
 
 /// Time steps biased to land one second before, on, and one second after the
 /// next deadline (rotation, DeletionDate, token expiry, ValidTo).
-pub fn time_strategy(st: &model::State) -> BoxedStrategy<Action> {
+pub fn time_strategy(st: &model::State, stale: &[u64]) -> BoxedStrategy<Action> {
     let mut steps = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
+    // Deadlines of earlier states that are still ahead: on, and one second
+    // after; drawn one time in five, so that the current deadlines keep
+    // their weight.
+    let stale_steps: Vec<u64> = stale
+        .iter()
+        .filter(|&&d| d > st.now)
+        .flat_map(|&d| [d - st.now, d - st.now + 1])
+        .collect();
     if let Some(d) = model::next_deadline(st)
         && d > st.now
     {
@@ -173,9 +211,15 @@ pub fn time_strategy(st: &model::State) -> BoxedStrategy<Action> {
             steps.push(r.next - st.now);
         }
     }
-    proptest::sample::select(steps)
-        .prop_map(Action::Advance)
-        .boxed()
+    let current = proptest::sample::select(steps).prop_map(Action::Advance);
+    if stale_steps.is_empty() {
+        return current.boxed();
+    }
+    prop_oneof![
+        4 => current,
+        1 => proptest::sample::select(stale_steps).prop_map(Action::Advance),
+    ]
+    .boxed()
 }
 
 macro_rules! reference {
@@ -189,6 +233,7 @@ macro_rules! reference {
                 Just(RefState {
                     rules: $rules,
                     state: model::State::initial(ALIASES),
+                    stale: Vec::new(),
                 })
                 .boxed()
             }
@@ -199,6 +244,13 @@ macro_rules! reference {
                 model::applicable(&s.state, a)
             }
             fn apply(mut s: RefState, a: &Action) -> RefState {
+                for d in deadlines(&s.state) {
+                    if !s.stale.contains(&d) {
+                        s.stale.push(d);
+                    }
+                }
+                let excess = s.stale.len().saturating_sub(STALE);
+                s.stale.drain(..excess);
                 let mut out = model::step(&s.rules, &s.state, a);
                 s.state = out.swap_remove(0).1;
                 s
