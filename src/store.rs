@@ -205,6 +205,8 @@ impl fmt::Debug for Kms {
             .field("rules", &self.rules.name)
             .field("keys", &self.keys.len())
             .field("aliases", &self.aliases.len())
+            // RSA wrapping keys held for import tokens still valid.
+            .field("import_parameters", &self.params.len())
             .finish_non_exhaustive()
     }
 }

@@ -548,3 +548,111 @@ fn key_usage_and_key_count() {
     create(&mut kms);
     assert_eq!(kms.key_count(), 2);
 }
+
+/// Material that expires while its key is already PendingImport is recorded
+/// too: one `DeleteExpiredKeyMaterial` per expiry (store.rs `Kms::fire`, the
+/// PendingImport arm's "changed" test).
+#[test]
+fn each_material_expiry_is_recorded_even_when_already_pending_import() {
+    let (mut kms, clock) = store(Rules::current());
+    let md = create_external(&mut kms);
+    let key = md.key_id.clone();
+    let t0 = kms.now();
+    import(&mut kms, &key, &[1u8; 32], Expiry::At(t0 + 10 * DAY)).unwrap();
+    let p = prepare(&mut kms, &key, &[2u8; 32]);
+    import_prepared(
+        &mut kms,
+        &key,
+        &p,
+        Expiry::At(t0 + DAY),
+        Some(ImportType::NewKeyMaterial),
+    )
+    .unwrap();
+    kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    clock.set(t0 + DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+
+    clock.set(t0 + 20 * DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    let expiries: Vec<u64> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "DeleteExpiredKeyMaterial")
+        .map(|e| e.event_time)
+        .collect();
+    assert_eq!(expiries, vec![t0 + DAY, t0 + 10 * DAY]);
+}
+
+/// ListAliases pages like ListKeys: `Truncated` exactly while aliases remain
+/// (store.rs `Kms::list_aliases`).
+#[test]
+fn list_aliases_pages_are_truncated_exactly_while_aliases_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for i in 0..3 {
+        alias(&mut kms, &format!("alias/page-{i}"), &key).unwrap();
+    }
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_aliases(ListRequest {
+                key_id: Some(key.clone()),
+                limit: Some(2),
+                marker: marker.clone(),
+            })
+            .unwrap();
+        names.extend(page.aliases.iter().map(|a| a.alias_name.clone()));
+        assert_eq!(page.truncated, names.len() < 3, "{names:?}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(names.len(), 3);
+}
+
+/// A ciphertext blob of 6,144 bytes is within AWS's limit (not ours, so
+/// InvalidCiphertext); 6,145 is a ValidationException (store.rs
+/// `check_blob`). `rules()` names the rule set the store was built with.
+#[test]
+fn blob_length_bound_and_rules() {
+    let (mut kms, _clock) = store(Rules::current());
+    assert_eq!(kms.rules().name, "current");
+    assert_eq!(
+        decrypt(&mut kms, &[7u8; 6144]).unwrap_err().name(),
+        "InvalidCiphertextException"
+    );
+    assert_eq!(
+        decrypt(&mut kms, &[7u8; 6145]).unwrap_err().name(),
+        "ValidationException"
+    );
+}
+
+/// Import parameters (the RSA wrapping key) are dropped when their token
+/// expires, 24 hours after GetParametersForImport, and the store's `Debug`
+/// shows how many it holds (store.rs `Kms::fire`, EV_PARAMS).
+#[test]
+fn import_parameters_are_dropped_when_their_token_expires() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create_external(&mut kms).key_id;
+    let t0 = kms.now();
+    let _p = prepare(&mut kms, &key, &[3u8; 32]);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 1"),
+        "{kms:?}"
+    );
+    clock.set(t0 + DAY - 1);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 1"),
+        "{kms:?}"
+    );
+    clock.set(t0 + DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 0"),
+        "{kms:?}"
+    );
+}
