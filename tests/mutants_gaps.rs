@@ -656,3 +656,63 @@ fn import_parameters_are_dropped_when_their_token_expires() {
         "{kms:?}"
     );
 }
+
+/// A KeySpec other than AES_256 / AES_128 is a ValidationException about
+/// keySpec (store.rs `Kms::data_key`).
+#[test]
+fn data_key_spec_must_be_aes() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for (spec, len) in [("AES_256", 32), ("AES_128", 16)] {
+        let dk = kms
+            .generate_data_key(GenerateDataKeyRequest {
+                key_id: key.clone(),
+                key_spec: Some(spec.into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(dk.plaintext.unwrap().expose().len(), len);
+    }
+    let e = kms
+        .generate_data_key(GenerateDataKeyRequest {
+            key_id: key.clone(),
+            key_spec: Some("AES_512".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.name(), "ValidationException");
+    assert!(e.message().contains("keySpec"), "{}", e.message());
+}
+
+/// An import token issued for another key is InvalidImportToken, even when
+/// both keys are at the same import generation. (The mutant `|| → &&` of the
+/// token's key id check in store.rs `Kms::import_key_material` survives this
+/// test: the import parameters check that follows refuses the token with the
+/// same exception, docs/verification.md.)
+#[test]
+fn a_token_for_another_key_is_invalid() {
+    let (mut kms, _clock) = store(Rules::current());
+    let a = create_external(&mut kms).key_id;
+    let b = create_external(&mut kms).key_id;
+    let _pa = prepare(&mut kms, &a, &[1u8; 32]);
+    let pb = prepare(&mut kms, &b, &[1u8; 32]);
+    let e = import_prepared(&mut kms, &a, &pb, Expiry::Never, None).unwrap_err();
+    assert_eq!(e.name(), "InvalidImportTokenException", "{}", e.message());
+    assert_eq!(state(&mut kms, &a), KeyState::PendingImport);
+}
+
+/// Descriptions of up to 8,192 characters are accepted (store.rs
+/// `check_description`).
+#[test]
+fn description_length_bound() {
+    let (mut kms, _clock) = store(Rules::current());
+    let with = |n: usize| CreateKeyRequest {
+        description: Some("d".repeat(n)),
+        ..Default::default()
+    };
+    assert!(kms.create_key(with(8192)).is_ok());
+    assert_eq!(
+        kms.create_key(with(8193)).unwrap_err().name(),
+        "ValidationException"
+    );
+}
