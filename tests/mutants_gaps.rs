@@ -716,3 +716,49 @@ fn description_length_bound() {
         "ValidationException"
     );
 }
+
+/// An `alias/aws/<service>` name of lowercase letters, digits and hyphens
+/// names an AWS managed key (made on first use); any other character, or an
+/// empty service, does not (store.rs `is_managed_alias`).
+#[test]
+fn managed_alias_names() {
+    let (mut kms, _clock) = store(Rules::current());
+    for name in ["alias/aws/my-service2", "alias/aws/ebs"] {
+        let md = describe(&mut kms, name).unwrap();
+        assert_eq!(md.key_manager, KeyManager::Aws, "{name}");
+    }
+    for name in ["alias/aws/My-Service", "alias/aws/a_b", "alias/aws/"] {
+        let e = describe(&mut kms, name).unwrap_err();
+        assert_eq!(e.name(), "NotFoundException", "{name}: {}", e.message());
+    }
+}
+
+/// ListKeyRotations pages: `Truncated` exactly while rotations remain
+/// (store.rs `Kms::list_key_rotations`).
+#[test]
+fn list_key_rotations_pages_are_truncated_exactly_while_rotations_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for _ in 0..3 {
+        kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    }
+    let mut seen = 0;
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_key_rotations(ListRequest {
+                key_id: Some(key.clone()),
+                limit: Some(2),
+                marker: marker.clone(),
+            })
+            .unwrap();
+        seen += page.rotations.len();
+        assert_eq!(page.truncated, seen < 3, "after {seen}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(seen, 3);
+}
