@@ -618,6 +618,8 @@ fn list_aliases_pages_are_truncated_exactly_while_aliases_remain() {
 /// `check_blob`). `rules()` names the rule set the store was built with.
 #[test]
 fn blob_length_bound_and_rules() {
+    // Rules::default() is current: classic shows that rules() is the store's.
+    assert_eq!(store(Rules::classic()).0.rules().name, "classic");
     let (mut kms, _clock) = store(Rules::current());
     assert_eq!(kms.rules().name, "current");
     assert_eq!(
