@@ -90,8 +90,7 @@ impl<'de> Deserialize<'de> for SecretBlob {
         let s = SecretBytes::new(String::deserialize(d)?.into_bytes());
         // Room for a ciphertext blob's header and tag, so that Encrypt can
         // seal in this very buffer (crypto::BackingKey::seal_owned).
-        let room = base64::decoded_len_estimate(s.len()) + crate::crypto::BLOB_OVERHEAD;
-        let mut out = SecretBytes::new(Vec::with_capacity(room));
+        let mut out = SecretBytes::with_blob_room(base64::decoded_len_estimate(s.len()));
         B64.decode_vec(&*s, out.vec_mut())
             .map_err(|_| serde::de::Error::custom("invalid base64 blob"))?;
         Ok(SecretBlob(out))

@@ -46,48 +46,79 @@ pub fn wipe(buf: &mut [u8]) {
 }
 
 /// Secret bytes of any length (plaintext, data keys): wiped with [`wipe`],
-/// spare capacity included, when dropped. No `Debug`: wrap it in
+/// the whole allocation included, when dropped. No `Debug`: wrap it in
 /// [`crate::api::SecretBlob`] to show it redacted.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretBytes(Vec<u8>);
+///
+/// The secret may start past the front of its buffer (`start`): a
+/// plaintext decrypted in its blob's buffer keeps the blob header in front
+/// of it, and the wire layer decodes a plaintext behind room for a header,
+/// so that Encrypt seals it where it lies. Only `&buf[start..]` is the value.
+#[derive(Clone, Default)]
+pub struct SecretBytes {
+    buf: Vec<u8>,
+    start: usize,
+}
 
 impl SecretBytes {
     /// Takes ownership of `bytes`, which are wiped when this is dropped.
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+        Self {
+            buf: bytes,
+            start: 0,
+        }
     }
 
-    /// The buffer, to append to (what is appended is wiped with the rest).
+    /// An empty value behind [`HEADER_LEN`] bytes of room, with capacity for
+    /// `len` bytes and a tag: Encrypt seals it in place, without moving it.
+    pub(crate) fn with_blob_room(len: usize) -> Self {
+        let mut buf = Vec::with_capacity(HEADER_LEN + len + TAG_LEN);
+        buf.resize(HEADER_LEN, 0);
+        Self {
+            buf,
+            start: HEADER_LEN,
+        }
+    }
+
+    /// The buffer, to append to (what is appended is part of the value and
+    /// wiped with the rest).
     pub(crate) fn vec_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.0
+        &mut self.buf
     }
 }
 
 impl From<Vec<u8>> for SecretBytes {
     fn from(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+        Self::new(bytes)
     }
 }
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl std::ops::Deref for SecretBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.buf[self.start..]
     }
 }
 
 impl std::ops::DerefMut for SecretBytes {
     fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.0
+        &mut self.buf[self.start..]
     }
 }
 
 impl Drop for SecretBytes {
     fn drop(&mut self) {
         // The spare capacity may hold secret bytes from an earlier length.
-        let cap = self.0.capacity();
-        self.0.resize(cap, 0);
-        wipe(&mut self.0);
+        let cap = self.buf.capacity();
+        self.buf.resize(cap, 0);
+        wipe(&mut self.buf);
     }
 }
 
@@ -100,12 +131,11 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    let out: Vec<u8> = bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .collect();
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// A 256-bit AES-GCM backing key (one key material version).
@@ -167,10 +197,12 @@ impl BackingKey {
     }
 
     /// [`Self::seal`] in the plaintext's own buffer when it has room for the
-    /// header and the tag (the wire layer decodes plaintext with that room):
-    /// the plaintext is moved up and overwritten by its ciphertext, so no
-    /// copy of it is left to wipe. Otherwise sealed into a new buffer and the
-    /// plaintext wiped.
+    /// header and the tag: the plaintext is overwritten by its ciphertext, so
+    /// no copy of it is left to wipe. A plaintext the wire layer decoded lies
+    /// behind room for the header already ([`SecretBytes::with_blob_room`])
+    /// and is sealed where it is; one at the front of a buffer with spare
+    /// room is first moved up; otherwise it is sealed into a new buffer and
+    /// its own wiped.
     pub(crate) fn seal_owned(
         &self,
         key_id: &[u8; 16],
@@ -178,16 +210,20 @@ impl BackingKey {
         mut plaintext: SecretBytes,
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
-        let v = &mut plaintext.0;
-        if v.capacity() - v.len() < BLOB_OVERHEAD {
-            return self.seal(key_id, version, &plaintext, ctx);
-        }
-        let n = v.len();
-        v.resize(HEADER_LEN + n, 0);
-        v.copy_within(..n, HEADER_LEN);
-        // Every plaintext byte is now either under the header or in the body,
-        // which the seal overwrites with ciphertext.
-        let blob = std::mem::take(v);
+        let spare = plaintext.buf.capacity() - plaintext.buf.len();
+        let blob = match plaintext.start {
+            HEADER_LEN if spare >= TAG_LEN => std::mem::take(&mut plaintext.buf),
+            0 if spare >= BLOB_OVERHEAD => {
+                let v = &mut plaintext.buf;
+                let n = v.len();
+                v.resize(HEADER_LEN + n, 0);
+                v.copy_within(..n, HEADER_LEN);
+                // Every plaintext byte is now under the header or in the body,
+                // which the seal overwrites with ciphertext.
+                std::mem::take(v)
+            }
+            _ => return self.seal(key_id, version, &plaintext, ctx),
+        };
         self.seal_framed(key_id, version, blob, ctx)
     }
 
@@ -235,10 +271,12 @@ impl BackingKey {
             cipher.decrypt_inout_detached(&Nonce::from(nonce), aad, (&mut rest[..n]).into(), &tag)
         })
         .ok()?;
+        // The plaintext stays where it was decrypted, behind the header.
         blob.truncate(HEADER_LEN + n);
-        let mut pt = SecretBytes::new(blob);
-        pt.0.drain(..HEADER_LEN);
-        Some(pt)
+        Some(SecretBytes {
+            buf: blob,
+            start: HEADER_LEN,
+        })
     }
 }
 
@@ -373,11 +411,28 @@ mod tests {
             assert_eq!(blob.as_ptr(), at, "sealed in place");
             assert_eq!(blob.len(), n + BLOB_OVERHEAD);
             let tight = key.seal_owned(&id, 0, SecretBytes::new(pt.clone()), &ctx);
-            for b in [blob, tight] {
+            // Decoded behind room for the header, as the wire layer does:
+            // sealed where it lies.
+            let mut behind = SecretBytes::with_blob_room(n);
+            behind.vec_mut().extend_from_slice(&pt);
+            assert_eq!(&*behind, &pt[..]);
+            let at = behind.buf.as_ptr();
+            let sealed = key.seal_owned(&id, 0, behind, &ctx);
+            assert_eq!(sealed.as_ptr(), at, "sealed where it lies");
+            for b in [blob, tight, sealed] {
                 assert_eq!(parse_ciphertext(&b).unwrap().key_id, id);
-                assert_eq!(&*key.open_owned(b, &ctx).unwrap(), &pt[..], "{n}");
+                let at = b.as_ptr();
+                let opened = key.open_owned(b, &ctx).unwrap();
+                assert_eq!(&*opened, &pt[..], "{n}");
+                assert_eq!(opened.buf.as_ptr(), at, "opened in the blob's buffer");
             }
         }
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff, 0x10]), "000fabff10");
+        assert_eq!(hex(&[]), "");
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub struct Kms {
     region: String,
     account: String,
     keys: Vec<AnyKey>,
-    index: HashMap<[u8; 16], u32>,
+    index: HashMap<[u8; 16], u32, std::hash::BuildHasherDefault<IdHasher>>,
     aliases: BTreeMap<String, AliasEntry>,
     params: HashMap<u32, ImportParameters>,
     import_generation: u64,
@@ -254,7 +254,7 @@ impl KmsBuilder {
             region: self.region,
             account: self.account,
             keys: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             aliases: BTreeMap::new(),
             params: HashMap::new(),
             import_generation: 0,
@@ -266,6 +266,26 @@ impl KmsBuilder {
             #[cfg(feature = "test-bugs")]
             bugs: Default::default(),
         }
+    }
+}
+
+/// The hasher of the key index. Key ids come from the OS RNG (`fresh_id`),
+/// never from a caller, so their bytes are already uniform and no one can
+/// choose colliding ids: mixing them with SipHash (the default) only costs
+/// time on every call that names a key (docs/performance.md).
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 =
+            (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
