@@ -332,15 +332,18 @@ impl Key<Enabled, AwsKms> {
 pub struct DecryptFailed;
 
 impl<O: KeyOrigin> Key<Enabled, O> {
-    /// Encrypts under the current backing key (spec §7).
-    pub fn encrypt(&self, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
-        let version = self.core.current;
-        let m = self
-            .core
+    /// The current backing key, which an Enabled key always has.
+    fn current_backing(&self) -> &crate::crypto::BackingKey {
+        self.core
             .current_material()
             .and_then(|m| m.backing.as_ref())
-            .expect("an Enabled key always has its current material");
-        m.seal(&self.core.id, version, plaintext, ctx)
+            .expect("an Enabled key always has its current material")
+    }
+
+    /// Encrypts under the current backing key (spec §7).
+    pub fn encrypt(&self, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
+        self.current_backing()
+            .seal(&self.core.id, self.core.current, plaintext, ctx)
     }
 
     /// [`Self::encrypt`] that takes the plaintext's buffer, and seals in it
@@ -350,13 +353,8 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         plaintext: crate::crypto::SecretBytes,
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
-        let version = self.core.current;
-        let m = self
-            .core
-            .current_material()
-            .and_then(|m| m.backing.as_ref())
-            .expect("an Enabled key always has its current material");
-        m.seal_owned(&self.core.id, version, plaintext, ctx)
+        self.current_backing()
+            .seal_owned(&self.core.id, self.core.current, plaintext, ctx)
     }
 
     /// Decrypts a blob made by this key with the backing key it names, in
