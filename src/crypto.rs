@@ -138,19 +138,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     String::from_utf8(out).expect("hex digits are ASCII")
 }
 
-/// A blob header with a fresh random nonce, and the nonce.
-fn header(key_id: &[u8; 16], version: u32) -> ([u8; HEADER_LEN], [u8; 12]) {
-    let mut nonce = [0u8; 12];
-    random_bytes(&mut nonce);
-    let mut h = [0u8; HEADER_LEN];
-    h[0] = MAGIC;
-    h[1] = FORMAT_VERSION;
-    h[2..18].copy_from_slice(key_id);
-    h[18..22].copy_from_slice(&version.to_be_bytes());
-    h[22..34].copy_from_slice(&nonce);
-    (h, nonce)
-}
-
 /// A 256-bit AES-GCM backing key (one key material version).
 #[derive(Clone)]
 pub struct BackingKey {
@@ -235,41 +222,9 @@ impl BackingKey {
                 // which the seal overwrites with ciphertext.
                 std::mem::take(v)
             }
-            _ => return self.seal_then_frame(key_id, version, plaintext, ctx),
+            _ => return self.seal(key_id, version, &plaintext, ctx),
         };
         self.seal_framed(key_id, version, blob, ctx)
-    }
-
-    /// A plaintext without room: encrypted in its own buffer, which then
-    /// holds only ciphertext (freed without a wipe but for its other bytes),
-    /// and the ciphertext copied into a new blob. Copying the plaintext out
-    /// instead would leave 4 KiB of it to wipe (docs/performance.md).
-    fn seal_then_frame(
-        &self,
-        key_id: &[u8; 16],
-        version: u32,
-        mut plaintext: SecretBytes,
-        ctx: &EncryptionContext,
-    ) -> Vec<u8> {
-        let (header, nonce) = header(key_id, version);
-        let cipher = Aes256Gcm::new((&*self.secret).into());
-        let start = plaintext.start;
-        let mut buf = std::mem::take(&mut plaintext.buf);
-        let tag = with_associated_data(&header, ctx, |aad| {
-            cipher.encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut buf[start..]).into())
-        })
-        .expect("AES-GCM encryption of at most 4 KiB cannot fail");
-        let mut blob = Vec::with_capacity(HEADER_LEN + buf.len() - start + TAG_LEN);
-        blob.extend_from_slice(&header);
-        blob.extend_from_slice(&buf[start..]);
-        blob.extend_from_slice(&tag);
-        // What is not ciphertext may still hold secret bytes: the bytes in
-        // front of the value and the spare capacity.
-        wipe(&mut buf[..start]);
-        let len = buf.len();
-        buf.resize(buf.capacity(), 0);
-        wipe(&mut buf[len..]);
-        blob
     }
 
     /// Seals `blob` = `HEADER_LEN` bytes of room, then the plaintext.
@@ -280,8 +235,13 @@ impl BackingKey {
         mut blob: Vec<u8>,
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
-        let (header, nonce) = header(key_id, version);
-        blob[..HEADER_LEN].copy_from_slice(&header);
+        let mut nonce = [0u8; 12];
+        random_bytes(&mut nonce);
+        blob[0] = MAGIC;
+        blob[1] = FORMAT_VERSION;
+        blob[2..18].copy_from_slice(key_id);
+        blob[18..22].copy_from_slice(&version.to_be_bytes());
+        blob[22..34].copy_from_slice(&nonce);
         let cipher = Aes256Gcm::new((&*self.secret).into());
         let (header, body) = blob.split_at_mut(HEADER_LEN);
         let tag = with_associated_data(header, ctx, |aad| {
@@ -459,13 +419,7 @@ mod tests {
             let at = behind.buf.as_ptr();
             let sealed = key.seal_owned(&id, 0, behind, &ctx);
             assert_eq!(sealed.as_ptr(), at, "sealed where it lies");
-            // Behind the header room but without room for the tag: sealed
-            // in its own buffer, then framed.
-            let mut cramped = SecretBytes::with_blob_room(n);
-            cramped.vec_mut().extend_from_slice(&pt);
-            cramped.vec_mut().shrink_to_fit();
-            let framed = key.seal_owned(&id, 0, cramped, &ctx);
-            for b in [blob, tight, sealed, framed] {
+            for b in [blob, tight, sealed] {
                 assert_eq!(parse_ciphertext(&b).unwrap().key_id, id);
                 let at = b.as_ptr();
                 let opened = key.open_owned(b, &ctx).unwrap();
