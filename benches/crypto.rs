@@ -13,13 +13,17 @@ use std::time::Duration;
 
 const SIZES: [(&str, usize); 3] = [("32", 32), ("1k", 1024), ("4k", 4096)];
 
-fn store() -> (Kms, String) {
-    let (mut kms, _) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
-    let key = kms
-        .create_key(CreateKeyRequest::default())
+/// A new AWS_KMS key's id.
+fn new_key(kms: &mut Kms) -> String {
+    kms.create_key(CreateKeyRequest::default())
         .unwrap()
         .key_metadata
-        .key_id;
+        .key_id
+}
+
+fn store() -> (Kms, String) {
+    let (mut kms, _) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
+    let key = new_key(&mut kms);
     (kms, key)
 }
 
@@ -190,11 +194,7 @@ fn rotations(c: &mut Criterion) {
 /// A key rotated `n` times automatically (90-day period, clock moved).
 fn automatic_rotations(n: usize) -> (Kms, Blob) {
     let (mut kms, clock) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
-    let key = kms
-        .create_key(CreateKeyRequest::default())
-        .unwrap()
-        .key_metadata
-        .key_id;
+    let key = new_key(&mut kms);
     let blob = kms
         .encrypt(encrypt_req(&key, 1024))
         .unwrap()
@@ -236,11 +236,7 @@ fn operations(c: &mut Criterion) {
             )
         })
     });
-    let other = kms
-        .create_key(CreateKeyRequest::default())
-        .unwrap()
-        .key_metadata
-        .key_id;
+    let other = new_key(&mut kms);
     let blob = kms
         .encrypt(encrypt_req(&key, 1024))
         .unwrap()

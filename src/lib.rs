@@ -43,6 +43,7 @@ macro_rules! with_kms_operations {
 }
 
 pub mod api;
+pub mod args;
 pub mod audit;
 #[cfg(feature = "test-bugs")]
 pub mod bugs;

@@ -72,17 +72,8 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{HELP}");
-            return 0;
-        }
-        let Some(value) = it.next() else {
-            eprintln!("{flag} needs a value\n\n{HELP}");
-            return 2;
-        };
-        let ok = match flag.as_str() {
+    let parsed = kms_lifecycle::args::parse(args, HELP, |flag, value| {
+        Some(match flag {
             "--addr" => value.parse().map(|a| cfg.addr = a).is_ok(),
             "--rules" => Rules::by_name(value).map(|r| cfg.rules = r).is_some(),
             "--clock" => match value.as_str() {
@@ -105,15 +96,11 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
                 cfg.account = value.clone();
                 value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
             }
-            _ => {
-                eprintln!("unknown option {flag}\n\n{HELP}");
-                return 2;
-            }
-        };
-        if !ok {
-            eprintln!("invalid value {value:?} for {flag}\n\n{HELP}");
-            return 2;
-        }
+            _ => return None,
+        })
+    });
+    if let Err(status) = parsed {
+        return status;
     }
     if start.is_some() && !manual {
         eprintln!("--start needs --clock manual");

@@ -1430,6 +1430,25 @@ fn import(
 // The clock (spec §10)
 // ---------------------------------------------------------------------------
 
+/// Clock steps worth taking from `state`: a minute, twenty minutes, a day, a
+/// week and a year, then one second before, on (twice, for weight) and one
+/// second after the next deadline ([`next_deadline`]), where the rules change.
+/// The differential generator and the oracle both draw from these, so they
+/// probe the same instants.
+pub fn deadline_steps(state: &State) -> Vec<Time> {
+    let mut steps = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
+    if let Some(d) = next_deadline(state)
+        && d > state.now
+    {
+        let gap = d - state.now;
+        steps.extend([gap, gap, gap + 1]);
+        if gap > 1 {
+            steps.push(gap - 1);
+        }
+    }
+    steps
+}
+
 /// The earliest pending deadline after `now`: NextRotationDate of an Enabled
 /// key with rotation on, DeletionDate, a material's ValidTo (current,
 /// non-current or pending), an import token's expiry.

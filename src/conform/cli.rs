@@ -28,17 +28,8 @@ pub fn main(args: &[String]) -> i32 {
     let mut endpoint: Option<String> = None;
     let mut region: Option<String> = None;
     let mut report_base = "conform-report".to_string();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{HELP}");
-            return 0;
-        }
-        let Some(value) = it.next() else {
-            eprintln!("{flag} needs a value\n\n{HELP}");
-            return 2;
-        };
-        let ok = match flag.as_str() {
+    let parsed = crate::args::parse(args, HELP, |flag, value| {
+        Some(match flag {
             "--endpoint" => {
                 endpoint = Some(value.clone());
                 true
@@ -70,15 +61,11 @@ pub fn main(args: &[String]) -> i32 {
                 .parse::<u64>()
                 .map(|s| cfg.time_budget = Some(Duration::from_secs(s)))
                 .is_ok(),
-            _ => {
-                eprintln!("unknown option {flag}\n\n{HELP}");
-                return 2;
-            }
-        };
-        if !ok {
-            eprintln!("invalid value {value:?} for {flag}\n\n{HELP}");
-            return 2;
-        }
+            _ => return None,
+        })
+    });
+    if let Err(status) = parsed {
+        return status;
     }
     let mut target = match &endpoint {
         None => Target::in_process(&cfg.rules),

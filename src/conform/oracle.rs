@@ -339,16 +339,7 @@ fn gen_action(rng: &mut Rng, st: &State, alias_slots: usize, clock: bool) -> Act
             (1, Action::UseManagedAlias),
         ]),
         K::Time => {
-            let mut steps = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
-            if let Some(d) = model::next_deadline(st)
-                && d > st.now
-            {
-                let gap = d - st.now;
-                steps.extend([gap, gap, gap + 1]);
-                if gap > 1 {
-                    steps.push(gap - 1);
-                }
-            }
+            let steps = model::deadline_steps(st);
             Action::Advance(steps[rng.below(steps.len() as u64) as usize])
         }
         K::Encrypt => Action::Encrypt {

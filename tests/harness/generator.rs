@@ -180,9 +180,11 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
 }
 
 /// Time steps biased to land one second before, on, and one second after the
-/// next deadline (rotation, DeletionDate, token expiry, ValidTo).
+/// next deadline (`model::deadline_steps`: rotation, DeletionDate, token
+/// expiry, ValidTo), on the NextRotationDate of keys that are not Enabled,
+/// and on deadlines of earlier states.
 pub fn time_strategy(st: &model::State, stale: &[u64]) -> BoxedStrategy<Action> {
-    let mut steps = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
+    let mut steps = model::deadline_steps(st);
     // Deadlines of earlier states that are still ahead: on, and one second
     // after; drawn one time in five, so that the current deadlines keep
     // their weight.
@@ -191,15 +193,6 @@ pub fn time_strategy(st: &model::State, stale: &[u64]) -> BoxedStrategy<Action> 
         .filter(|&&d| d > st.now)
         .flat_map(|&d| [d - st.now, d - st.now + 1])
         .collect();
-    if let Some(d) = model::next_deadline(st)
-        && d > st.now
-    {
-        let gap = d - st.now;
-        steps.extend([gap, gap, gap + 1]);
-        if gap > 1 {
-            steps.push(gap - 1);
-        }
-    }
     // The NextRotationDate of a key that is not Enabled: nothing may rotate
     // then, and EnableKey afterwards must catch up.
     for k in &st.keys {
