@@ -207,8 +207,8 @@ fn automatic_rotations(n: usize) -> (Kms, Blob) {
     clock.advance(90 * 86_400 * n as u64);
     kms.tick();
     let done = kms
-        .list_key_rotations(ListRequest {
-            key_id: Some(key),
+        .list_key_rotations(ListKeyRotationsRequest {
+            key_id: key,
             limit: Some(1000),
             ..Default::default()
         })

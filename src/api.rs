@@ -269,6 +269,16 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Which materials ListKeyRotations lists (spec §5).
+    IncludeKeyMaterial {
+        /// Completed rotations only (the default).
+        RotationsOnly = "ROTATIONS_ONLY",
+        /// Also the first material and any material pending rotation.
+        AllKeyMaterial = "ALL_KEY_MATERIAL",
+    }
+);
+
 /// A resource tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -398,6 +408,35 @@ pub struct ListRequest {
     /// `NextMarker` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
+}
+
+/// ListKeyRotations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListKeyRotationsRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// `ROTATIONS_ONLY` (default) or `ALL_KEY_MATERIAL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_key_material: Option<IncludeKeyMaterial>,
+    /// 1–1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// `NextMarker` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+impl ListKeyRotationsRequest {
+    /// Every entry of `key_id` in one page, with `include`.
+    pub fn all(key_id: impl Into<String>, include: IncludeKeyMaterial) -> Self {
+        Self {
+            key_id: key_id.into(),
+            include_key_material: Some(include),
+            limit: Some(1000),
+            marker: None,
+        }
+    }
 }
 
 /// ListKeys entry.
@@ -653,10 +692,24 @@ pub struct RotationsListEntry {
     /// Material made current by this rotation (`current` rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_material_id: Option<String>,
-    /// When.
-    pub rotation_date: Timestamp,
-    /// How.
-    pub rotation_type: RotationType,
+    /// CURRENT, NON_CURRENT or PENDING_ROTATION (`current` rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_state: Option<KeyMaterialState>,
+    /// EXTERNAL keys: IMPORTED or PENDING_IMPORT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<ImportState>,
+    /// EXTERNAL keys whose material is imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<ExpirationModel>,
+    /// EXTERNAL keys whose material expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// When (absent for the first material and for pending material).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_date: Option<Timestamp>,
+    /// How (absent for the first material and for pending material).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<RotationType>,
 }
 
 /// ListKeyRotations' response.
@@ -671,6 +724,32 @@ pub struct ListKeyRotationsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_marker: Option<String>,
 }
+
+impl ListKeyRotationsResponse {
+    /// The `KeyMaterialId` of each listed material that is permanently
+    /// associated (CURRENT or NON_CURRENT), in list order, and of the one
+    /// pending rotation. Meaningful for a complete `ALL_KEY_MATERIAL` page.
+    pub fn material_ids(&self) -> (Vec<&str>, Option<&str>) {
+        let mut permanent = Vec::new();
+        let mut pending = None;
+        for e in &self.rotations {
+            let Some(id) = e.key_material_id.as_deref() else {
+                continue;
+            };
+            if e.key_material_state == Some(KeyMaterialState::PendingRotation) {
+                pending = Some(id);
+            } else {
+                permanent.push(id);
+            }
+        }
+        (permanent, pending)
+    }
+}
+
+/// A well-formed `KeyMaterialId` that no key has (64 lowercase hex digits):
+/// what tests and the oracle send to ask for NotFoundException.
+pub const UNKNOWN_KEY_MATERIAL_ID: &str =
+    "00000000000000000000000000000000000000000000000000000000000000ff";
 
 /// ScheduleKeyDeletion.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -744,7 +823,29 @@ pub struct ImportKeyMaterialRequest {
     pub import_type: Option<String>,
 }
 
-/// ImportKeyMaterial's response.
+/// DeleteImportedKeyMaterial.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteImportedKeyMaterialRequest {
+    /// Key id or ARN.
+    pub key_id: String,
+    /// The material to delete (64 lowercase hex digits, `current` rules);
+    /// default: the current material.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+impl DeleteImportedKeyMaterialRequest {
+    /// Deletes the current material of `key_id`.
+    pub fn current(key_id: impl Into<String>) -> Self {
+        Self {
+            key_id: key_id.into(),
+            key_material_id: None,
+        }
+    }
+}
+
+/// ImportKeyMaterial's and DeleteImportedKeyMaterial's response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImportKeyMaterialResponse {

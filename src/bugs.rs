@@ -21,4 +21,8 @@ pub struct Bugs {
     pub no_catch_up_rotation: bool,
     /// PendingWindowInDays below 7 is accepted.
     pub short_window_accepted: bool,
+    /// The escaped defect of issue 12: DeleteImportedKeyMaterial on a key
+    /// already PendingImport (another material expired) names the current
+    /// material but keeps it, so reimporting the other one decrypts again.
+    pub deleted_material_kept_while_pending_import: bool,
 }

@@ -532,6 +532,15 @@ impl ImportedMaterial {
     }
 }
 
+/// One material of an imported key, as DeleteImportedKeyMaterial names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaterialSlot {
+    /// The permanently associated material of this backing-key version.
+    Version(u32),
+    /// The material pending rotation.
+    Pending,
+}
+
 /// How an import relates to the key's materials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaterialMatch {
@@ -569,15 +578,49 @@ impl<S: State> Key<S, External> {
             }
         }
     }
-    /// Removes the current material (and any pending-rotation material).
-    fn remove_current_material(&mut self) {
-        let cur = self.core.current as usize;
-        if let Some(m) = self.core.materials.get_mut(cur) {
-            m.backing = None;
-            m.valid_to = None;
-            m.expiration_model = None;
+    /// Which of the key's materials has this id (DeleteImportedKeyMaterial's
+    /// `KeyMaterialId`).
+    pub fn find_material(&self, id: &[u8; 32]) -> Option<MaterialSlot> {
+        if let Some(v) = self.core.materials.iter().position(|m| &m.id == id) {
+            return Some(MaterialSlot::Version(v as u32));
         }
-        self.core.pending_material = None;
+        self.core
+            .pending_material
+            .as_ref()
+            .filter(|p| &p.id == id)
+            .map(|_| MaterialSlot::Pending)
+    }
+    /// The current material's slot, once the key had material.
+    pub fn current_slot(&self) -> Option<MaterialSlot> {
+        self.core
+            .current_material()
+            .map(|_| MaterialSlot::Version(self.core.current))
+    }
+    /// The id of the material in `slot`.
+    pub fn material_id_of(&self, slot: MaterialSlot) -> Option<[u8; 32]> {
+        match slot {
+            MaterialSlot::Version(v) => self.core.materials.get(v as usize).map(|m| m.id),
+            MaterialSlot::Pending => self.core.pending_material.as_ref().map(|p| p.id),
+        }
+    }
+    /// Removes exactly the material in `slot` (its id is kept, so that only
+    /// the same bytes are accepted back); true when it was permanently
+    /// associated (CURRENT or NON_CURRENT).
+    fn remove_material(&mut self, slot: MaterialSlot) -> bool {
+        match slot {
+            MaterialSlot::Version(v) => {
+                if let Some(m) = self.core.materials.get_mut(v as usize) {
+                    m.backing = None;
+                    m.valid_to = None;
+                    m.expiration_model = None;
+                }
+                true
+            }
+            MaterialSlot::Pending => {
+                self.core.pending_material = None;
+                false
+            }
+        }
     }
     /// Expires every material whose ValidTo is `at`; true when a permanently
     /// associated one expired.
@@ -587,6 +630,7 @@ impl<S: State> Key<S, External> {
             if m.valid_to == Some(at) && m.backing.is_some() {
                 m.backing = None;
                 m.valid_to = None;
+                m.expiration_model = None;
                 permanent = true;
             }
         }
@@ -657,10 +701,19 @@ impl<S: WithMaterial> Key<S, External> {
     pub fn import_pending_material(&mut self, m: ImportedMaterial) {
         self.core.pending_material = Some(Box::new(m.into_material()));
     }
-    /// DeleteImportedKeyMaterial: the key goes to PendingImport.
-    pub fn delete_material(mut self) -> Key<PendingImport, External> {
-        self.remove_current_material();
-        self.into_state()
+    /// DeleteImportedKeyMaterial of the material in `slot`: deleting a
+    /// permanently associated (CURRENT or NON_CURRENT) material makes the key
+    /// PendingImport; deleting PENDING_ROTATION material keeps its state.
+    #[allow(clippy::result_large_err)]
+    pub fn delete_material(
+        mut self,
+        slot: MaterialSlot,
+    ) -> Result<Key<PendingImport, External>, Self> {
+        if self.remove_material(slot) {
+            Ok(self.into_state())
+        } else {
+            Err(self)
+        }
     }
     /// Material expiry at `at`: PendingImport when a permanently associated
     /// material expired, else unchanged (pending material may expire alone).
@@ -695,9 +748,10 @@ impl Key<Enabled, External> {
 }
 
 impl Key<PendingDeletion, External> {
-    /// DeleteImportedKeyMaterial while pending deletion: state unchanged.
-    pub fn delete_material(&mut self) {
-        self.remove_current_material();
+    /// DeleteImportedKeyMaterial while pending deletion: exactly the material
+    /// in `slot` is removed; the state is unchanged.
+    pub fn delete_material(&mut self, slot: MaterialSlot) {
+        self.remove_material(slot);
     }
     /// Material expiry while pending deletion: state unchanged.
     pub fn expire_material(&mut self, at: u64) {
@@ -706,10 +760,11 @@ impl Key<PendingDeletion, External> {
 }
 
 impl Key<PendingImport, External> {
-    /// DeleteImportedKeyMaterial on a key without material: no effect but
-    /// discarding any pending material.
-    pub fn delete_material(&mut self) {
-        self.core.pending_material = None;
+    /// DeleteImportedKeyMaterial while pending import: exactly the material
+    /// in `slot` is removed (the current one may still be present while
+    /// another material is missing); the state is unchanged.
+    pub fn delete_material(&mut self, slot: MaterialSlot) {
+        self.remove_material(slot);
     }
     /// Expiry of some remaining material while already PendingImport.
     pub fn expire_material(&mut self, at: u64) {

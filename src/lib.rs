@@ -28,12 +28,12 @@ macro_rules! with_kms_operations {
             disable_key_rotation("DisableKeyRotation", KeyIdRequest) -> Empty;
             get_key_rotation_status("GetKeyRotationStatus", KeyIdRequest) -> GetKeyRotationStatusResponse;
             rotate_key_on_demand("RotateKeyOnDemand", KeyIdRequest) -> KeyIdResponse;
-            list_key_rotations("ListKeyRotations", ListRequest) -> ListKeyRotationsResponse;
+            list_key_rotations("ListKeyRotations", ListKeyRotationsRequest) -> ListKeyRotationsResponse;
             schedule_key_deletion("ScheduleKeyDeletion", ScheduleKeyDeletionRequest) -> ScheduleKeyDeletionResponse;
             cancel_key_deletion("CancelKeyDeletion", KeyIdRequest) -> KeyIdResponse;
             get_parameters_for_import("GetParametersForImport", GetParametersForImportRequest) -> GetParametersForImportResponse;
             import_key_material("ImportKeyMaterial", ImportKeyMaterialRequest) -> ImportKeyMaterialResponse;
-            delete_imported_key_material("DeleteImportedKeyMaterial", KeyIdRequest) -> ImportKeyMaterialResponse;
+            delete_imported_key_material("DeleteImportedKeyMaterial", DeleteImportedKeyMaterialRequest) -> ImportKeyMaterialResponse;
             create_alias("CreateAlias", AliasRequest) -> Empty;
             update_alias("UpdateAlias", AliasRequest) -> Empty;
             delete_alias("DeleteAlias", DeleteAliasRequest) -> Empty;

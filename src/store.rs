@@ -1457,29 +1457,72 @@ impl Kms {
     }
 
     /// ListKeyRotations: every rotation, oldest first.
-    pub fn list_key_rotations(&mut self, req: ListRequest) -> KmsResult<ListKeyRotationsResponse> {
+    pub fn list_key_rotations(
+        &mut self,
+        req: ListKeyRotationsRequest,
+    ) -> KmsResult<ListKeyRotationsResponse> {
         self.run("ListKeyRotations", |kms, trail| {
-            let key_id = req.key_id.clone().unwrap_or_default();
-            let idx = kms.resolve(&key_id, Accept::KeyOnly, trail)?;
-            let (start, limit) = page(&req)?;
+            let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
+            let (start, limit) = page(&ListRequest {
+                key_id: None,
+                limit: req.limit,
+                marker: req.marker.clone(),
+            })?;
+            let all = matches!(
+                req.include_key_material,
+                Some(IncludeKeyMaterial::AllKeyMaterial)
+            );
             let arn = kms.arn_idx(idx);
             let core = kms.core(idx);
-            let all = &core.rotations;
-            let end = start.saturating_add(limit).min(all.len());
-            let rotations = all[start.min(end)..end]
-                .iter()
-                .map(|r| RotationsListEntry {
+            let external = kms.keys[idx as usize].origin() == Some(Origin::External);
+            let ids = kms.rules.key_material_ids;
+            // One entry per material in version order, then the pending one;
+            // ROTATIONS_ONLY keeps the materials that a rotation made.
+            let entry = |m: &Material, state: KeyMaterialState, rotation: Option<&Rotation>| {
+                RotationsListEntry {
                     key_id: arn.clone(),
-                    key_material_id: if kms.rules.key_material_ids {
-                        core.materials.get(r.version as usize).map(|m| hex(&m.id))
+                    key_material_id: ids.then(|| hex(&m.id)),
+                    key_material_state: ids.then_some(state),
+                    import_state: (ids && external).then_some(if m.backing.is_some() {
+                        ImportState::Imported
+                    } else {
+                        ImportState::PendingImport
+                    }),
+                    expiration_model: if ids && external {
+                        m.expiration_model
                     } else {
                         None
                     },
-                    rotation_date: Timestamp(r.date),
-                    rotation_type: r.kind,
+                    valid_to: if ids && external {
+                        m.valid_to.map(Timestamp)
+                    } else {
+                        None
+                    },
+                    rotation_date: rotation.map(|r| Timestamp(r.date)),
+                    rotation_type: rotation.map(|r| r.kind),
+                }
+            };
+            let mut entries: Vec<RotationsListEntry> = core
+                .materials
+                .iter()
+                .enumerate()
+                .filter_map(|(v, m)| {
+                    let rotation = core.rotations.iter().find(|r| r.version as usize == v);
+                    let state = if v == core.current as usize {
+                        KeyMaterialState::Current
+                    } else {
+                        KeyMaterialState::NonCurrent
+                    };
+                    (all || rotation.is_some()).then(|| entry(m, state, rotation))
                 })
                 .collect();
-            let truncated = end < all.len();
+            if all && let Some(p) = core.pending_material.as_deref() {
+                entries.push(entry(p, KeyMaterialState::PendingRotation, None));
+            }
+            let end = start.saturating_add(limit).min(entries.len());
+            let truncated = end < entries.len();
+            entries.truncate(end);
+            let rotations = entries.split_off(start.min(end));
             Ok(ListKeyRotationsResponse {
                 rotations,
                 truncated,
@@ -1860,43 +1903,64 @@ impl Kms {
         r
     }
 
-    /// DeleteImportedKeyMaterial: the current material (and any pending) is
-    /// deleted; Enabled/Disabled → PendingImport; PendingDeletion unchanged.
+    /// DeleteImportedKeyMaterial (spec §2, §5; decisions.md): deletes exactly
+    /// the material `KeyMaterialId` names (default: the current one) and
+    /// nothing else. A CURRENT or NON_CURRENT material makes an Enabled or
+    /// Disabled key PendingImport; PENDING_ROTATION material changes no state.
     pub fn delete_imported_key_material(
         &mut self,
-        req: KeyIdRequest,
+        req: DeleteImportedKeyMaterialRequest,
     ) -> KmsResult<ImportKeyMaterialResponse> {
         self.run("DeleteImportedKeyMaterial", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
+            let wanted = match &req.key_material_id {
+                None => None,
+                Some(_) if !kms.rules.key_material_ids => {
+                    return Err(KmsError::ValidationException(
+                        "KeyMaterialId is not supported by the classic rules".into(),
+                    ));
+                }
+                Some(id) => Some(parse_material_id(id)?),
+            };
             let arn = kms.arn_idx(idx);
-            if kms.keys[idx as usize].origin() == Some(Origin::AwsKms) {
-                return Err(KmsError::wrong_origin(&arn, "AWS_KMS"));
-            }
-            let mid = kms
-                .core(idx)
-                .current_material()
-                .filter(|m| m.backing.is_some())
-                .map(|m| m.id);
+            let slot = match &kms.keys[idx as usize] {
+                AnyKey::ExtEnabled(k) => lookup_slot(k, wanted.as_ref(), &arn)?,
+                AnyKey::ExtDisabled(k) => lookup_slot(k, wanted.as_ref(), &arn)?,
+                AnyKey::ExtPendingDeletion(k) => lookup_slot(k, wanted.as_ref(), &arn)?,
+                AnyKey::ExtPendingImport(k) => lookup_slot(k, wanted.as_ref(), &arn)?,
+                _ => return Err(KmsError::wrong_origin(&arn, "AWS_KMS")),
+            };
+            let mid = slot.map(|(_, id)| id);
             trail.material = mid;
-            let mid = mid.map(|m| hex(&m));
+            let keep_current = kms.bugs.deleted_material_kept_while_pending_import;
             let k = kms.take(idx);
-            let k = match k {
-                AnyKey::ExtEnabled(k) => AnyKey::ExtPendingImport(k.delete_material()),
-                AnyKey::ExtDisabled(k) => AnyKey::ExtPendingImport(k.delete_material()),
-                AnyKey::ExtPendingDeletion(mut k) => {
-                    k.delete_material();
+            let k = match (k, slot) {
+                (k, None) => k,
+                (AnyKey::ExtEnabled(k), Some((slot, _))) => match k.delete_material(slot) {
+                    Ok(k) => AnyKey::ExtPendingImport(k),
+                    Err(k) => AnyKey::ExtEnabled(k),
+                },
+                (AnyKey::ExtDisabled(k), Some((slot, _))) => match k.delete_material(slot) {
+                    Ok(k) => AnyKey::ExtPendingImport(k),
+                    Err(k) => AnyKey::ExtDisabled(k),
+                },
+                (AnyKey::ExtPendingDeletion(mut k), Some((slot, _))) => {
+                    k.delete_material(slot);
                     AnyKey::ExtPendingDeletion(k)
                 }
-                AnyKey::ExtPendingImport(mut k) => {
-                    k.delete_material();
+                (AnyKey::ExtPendingImport(mut k), Some((slot, _))) => {
+                    // The planted bug (test-bugs only) keeps the material.
+                    if !(keep_current && req.key_material_id.is_none()) {
+                        k.delete_material(slot);
+                    }
                     AnyKey::ExtPendingImport(k)
                 }
-                other => other,
+                (other, _) => other,
             };
             kms.put(idx, k);
             Ok(ImportKeyMaterialResponse {
                 key_id: arn,
-                key_material_id: kms.material_id_out(mid),
+                key_material_id: kms.material_id_out(mid.map(|m| hex(&m))),
             })
         })
     }
@@ -2177,6 +2241,61 @@ fn check_plaintext(pt: &[u8]) -> KmsResult<()> {
         ));
     }
     Ok(())
+}
+
+/// A `KeyMaterialId`: 64 lowercase hex digits (AWS's `BackingKeyIdType`).
+fn parse_material_id(id: &str) -> KmsResult<[u8; 32]> {
+    let bytes = id.as_bytes();
+    let mut out = [0u8; 32];
+    let ok = bytes.len() == 64
+        && bytes.chunks(2).zip(out.iter_mut()).all(|(pair, o)| {
+            match (lower_hex(pair[0]), lower_hex(pair[1])) {
+                (Some(h), Some(l)) => {
+                    *o = h << 4 | l;
+                    true
+                }
+                _ => false,
+            }
+        });
+    if ok {
+        Ok(out)
+    } else {
+        Err(KmsError::ValidationException(
+            "1 validation error detected: Value at 'keyMaterialId' failed to satisfy constraint: \
+             Member must have length 64 and satisfy regular expression pattern: ^[a-f0-9]+$"
+                .into(),
+        ))
+    }
+}
+
+fn lower_hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// The material DeleteImportedKeyMaterial names, with its id: the one with
+/// `wanted`'s id, or the current one; `None` when the key never had material.
+fn lookup_slot<S: crate::key::State>(
+    k: &Key<S, External>,
+    wanted: Option<&[u8; 32]>,
+    arn: &str,
+) -> KmsResult<Option<(MaterialSlot, [u8; 32])>> {
+    let slot = match wanted {
+        None => match k.current_slot() {
+            Some(s) => s,
+            None => return Ok(None),
+        },
+        Some(id) => k.find_material(id).ok_or_else(|| {
+            KmsError::NotFoundException(format!(
+                "Key material '{}' does not exist in key '{arn}'",
+                hex(id)
+            ))
+        })?,
+    };
+    Ok(k.material_id_of(slot).map(|id| (slot, id)))
 }
 
 fn check_blob(field: &str, b: &[u8]) -> KmsResult<()> {

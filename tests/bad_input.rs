@@ -820,7 +820,13 @@ fn every_operation(kms: &mut Kms, id: &str, blob: &[u8]) -> Vec<(&'static str, &
         ("DisableKeyRotation", n(kms.disable_key_rotation(k()))),
         ("GetKeyRotationStatus", n(kms.get_key_rotation_status(k()))),
         ("RotateKeyOnDemand", n(kms.rotate_key_on_demand(k()))),
-        ("ListKeyRotations", n(kms.list_key_rotations(list()))),
+        (
+            "ListKeyRotations",
+            n(kms.list_key_rotations(ListKeyRotationsRequest {
+                key_id: id.into(),
+                ..Default::default()
+            })),
+        ),
         ("ListAliases", n(kms.list_aliases(list()))),
         ("ListResourceTags", n(kms.list_resource_tags(k()))),
         (
@@ -849,7 +855,7 @@ fn every_operation(kms: &mut Kms, id: &str, blob: &[u8]) -> Vec<(&'static str, &
         ),
         (
             "DeleteImportedKeyMaterial",
-            n(kms.delete_imported_key_material(k())),
+            n(kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest::current(id))),
         ),
         ("CreateAlias", n(alias(kms, "alias/prop", id))),
         (
@@ -1018,7 +1024,7 @@ proptest! {
         let results = [
             w.kms.list_keys(req()).map(drop),
             w.kms.list_aliases(req()).map(drop),
-            w.kms.list_key_rotations(ListRequest { key_id: Some(w.key.clone()), ..req() }).map(drop),
+            w.kms.list_key_rotations(ListKeyRotationsRequest { key_id: w.key.clone(), limit: Some(limit), marker: Some(marker.clone()), ..Default::default() }).map(drop),
         ];
         for r in results {
             prop_assert_eq!(r.is_ok(), valid_limit && valid_marker);
@@ -1057,9 +1063,10 @@ fn a_huge_list_marker_gives_an_empty_page_not_a_panic() {
     assert!(aliases.aliases.is_empty() && !aliases.truncated);
     let rots = w
         .kms
-        .list_key_rotations(ListRequest {
-            key_id: Some(w.key.clone()),
-            ..req()
+        .list_key_rotations(ListKeyRotationsRequest {
+            key_id: w.key.clone(),
+            marker: Some(marker.clone()),
+            ..Default::default()
         })
         .unwrap();
     assert!(rots.rotations.is_empty() && !rots.truncated);

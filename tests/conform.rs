@@ -166,9 +166,9 @@ faulty_impl! {
     generate_data_key_without_plaintext(GenerateDataKeyRequest) -> GenerateDataKeyResponse;
     disable_key_rotation(KeyIdRequest) -> Empty;
     rotate_key_on_demand(KeyIdRequest) -> KeyIdResponse;
-    list_key_rotations(ListRequest) -> ListKeyRotationsResponse;
+    list_key_rotations(ListKeyRotationsRequest) -> ListKeyRotationsResponse;
     get_parameters_for_import(GetParametersForImportRequest) -> GetParametersForImportResponse;
-    delete_imported_key_material(KeyIdRequest) -> ImportKeyMaterialResponse;
+    delete_imported_key_material(DeleteImportedKeyMaterialRequest) -> ImportKeyMaterialResponse;
     update_alias(AliasRequest) -> Empty;
     delete_alias(DeleteAliasRequest) -> Empty;
     ;
@@ -225,7 +225,7 @@ faulty_impl! {
         if self.fault == Fault::RotationLosesOldBackingKeys {
             let rotations = self
                 .inner
-                .list_key_rotations(ListRequest { key_id: Some(r.key_id.clone()), limit: Some(1000), ..Default::default() })?
+                .list_key_rotations(ListKeyRotationsRequest { key_id: r.key_id.clone(), limit: Some(1000), ..Default::default() })?
                 .rotations
                 .len();
             if version.is_some_and(|v| (v as usize) < rotations) {

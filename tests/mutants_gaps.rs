@@ -748,10 +748,11 @@ fn list_key_rotations_pages_are_truncated_exactly_while_rotations_remain() {
     let mut marker = None;
     loop {
         let page = kms
-            .list_key_rotations(ListRequest {
-                key_id: Some(key.clone()),
+            .list_key_rotations(ListKeyRotationsRequest {
+                key_id: key.clone(),
                 limit: Some(2),
                 marker: marker.clone(),
+                ..Default::default()
             })
             .unwrap();
         seen += page.rotations.len();

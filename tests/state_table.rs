@@ -105,7 +105,7 @@ fn fixture(origin: O, state: S) -> Fx {
         }
         S::PendingImport => {
             assert_eq!(origin, O::Ext, "only EXTERNAL keys are PendingImport");
-            kms.delete_imported_key_material(KeyIdRequest::new(&key))
+            kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest::current(&key))
                 .unwrap();
         }
     }
@@ -348,7 +348,7 @@ fn op_rotate_key_on_demand(fx: &mut Fx) -> KmsResult<()> {
     assert_ne!(before, after, "a new material is current");
     let rots = rotations(&mut fx.kms, &fx.key);
     assert_eq!(rots.len(), 1);
-    assert_eq!(rots[0].rotation_type, RotationType::OnDemand);
+    assert_eq!(rots[0].rotation_type, Some(RotationType::OnDemand));
     assert_eq!(decrypt_ok(&mut fx.kms, &fx.ct), b"fixture plaintext");
     Ok(())
 }
@@ -364,8 +364,8 @@ fn op_rotate_key_on_demand_with_nothing_pending(fx: &mut Fx) -> KmsResult<()> {
 }
 
 fn op_list_key_rotations(fx: &mut Fx) -> KmsResult<()> {
-    let r = fx.kms.list_key_rotations(ListRequest {
-        key_id: Some(fx.key.clone()),
+    let r = fx.kms.list_key_rotations(ListKeyRotationsRequest {
+        key_id: fx.key.clone(),
         ..Default::default()
     })?;
     assert!(r.rotations.is_empty());
@@ -390,7 +390,7 @@ fn op_cancel_key_deletion(fx: &mut Fx) -> KmsResult<()> {
 
 fn op_cancel_key_deletion_after_its_material_was_deleted(fx: &mut Fx) -> KmsResult<()> {
     fx.kms
-        .delete_imported_key_material(KeyIdRequest::new(&fx.key))
+        .delete_imported_key_material(DeleteImportedKeyMaterialRequest::current(&fx.key))
         .unwrap();
     op_cancel_key_deletion(fx)
 }
@@ -438,7 +438,7 @@ fn decrypt_ok_if_enabled(fx: &mut Fx) -> Option<Vec<u8>> {
 fn op_delete_imported_key_material(fx: &mut Fx) -> KmsResult<()> {
     let r = fx
         .kms
-        .delete_imported_key_material(KeyIdRequest::new(&fx.key))?;
+        .delete_imported_key_material(DeleteImportedKeyMaterialRequest::current(&fx.key))?;
     assert_eq!(r.key_id, fx.arn);
     assert_eq!(
         describe(&mut fx.kms, &fx.key).unwrap().expiration_model,

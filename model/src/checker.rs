@@ -376,7 +376,32 @@ impl LifecycleModel {
             if !matches!(key.token, Some(Token::Valid { .. })) || key.tokens_issued == 1 {
                 out.push(Action::GetParametersForImport { key: k });
             }
-            out.push(Action::DeleteImportedKeyMaterial { key: k });
+            out.push(Action::DeleteImportedKeyMaterial {
+                key: k,
+                material: None,
+            });
+            if self.rules.key_material_ids && key.origin == Origin::External {
+                // Naming a material: each non-current one (the current one
+                // is what `None` deletes), the pending one, an unknown id.
+                for v in 0..key.materials.len().saturating_sub(1) as u8 {
+                    out.push(Action::DeleteImportedKeyMaterial {
+                        key: k,
+                        material: Some(crate::MaterialRef::Version(v)),
+                    });
+                }
+                if key.pending.is_some() {
+                    out.push(Action::DeleteImportedKeyMaterial {
+                        key: k,
+                        material: Some(crate::MaterialRef::Pending),
+                    });
+                }
+                if k == 0 {
+                    out.push(Action::DeleteImportedKeyMaterial {
+                        key: k,
+                        material: Some(crate::MaterialRef::Unknown),
+                    });
+                }
+            }
             if key.origin == Origin::External {
                 self.import_actions(s, k, out);
             }

@@ -472,6 +472,20 @@ pub enum ImportType {
     ExistingKeyMaterial,
 }
 
+/// Which material DeleteImportedKeyMaterial names with `KeyMaterialId`
+/// (spec §5, `current` only; without it the current material is deleted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MaterialRef {
+    /// The permanently associated material of this version (CURRENT or
+    /// NON_CURRENT; applicable when the version exists).
+    Version(u8),
+    /// The material waiting as PENDING_ROTATION (applicable when one waits).
+    Pending,
+    /// A well-formed id the key does not have (NotFoundException,
+    /// decisions.md).
+    Unknown,
+}
+
 /// ExpirationModel/ValidTo combination given to ImportKeyMaterial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ValidToChoice {
@@ -560,8 +574,11 @@ pub enum Action {
         import_type: Option<ImportType>,
         expires: ValidToChoice,
     },
+    /// DeleteImportedKeyMaterial, naming a material with `KeyMaterialId` or
+    /// not (`None`: the current one).
     DeleteImportedKeyMaterial {
         key: u8,
+        material: Option<MaterialRef>,
     },
     CreateAlias {
         alias: AliasName,
@@ -630,7 +647,7 @@ impl Action {
             | Action::CancelKeyDeletion { key: k }
             | Action::GetParametersForImport { key: k }
             | Action::ImportKeyMaterial { key: k, .. }
-            | Action::DeleteImportedKeyMaterial { key: k }
+            | Action::DeleteImportedKeyMaterial { key: k, .. }
             | Action::CreateAlias { key: k, .. }
             | Action::UpdateAlias { key: k, .. } => Some(k),
             _ => None,
@@ -808,6 +825,16 @@ pub fn applicable(state: &State, action: &Action) -> bool {
                 && match alias {
                     AliasName::Slot(a) => (a as usize) < state.aliases.len(),
                     _ => true,
+                }
+        }
+        Action::DeleteImportedKeyMaterial { key, material } => {
+            key_ok(key)
+                && match material {
+                    Some(MaterialRef::Version(v)) => {
+                        (v as usize) < state.keys[key as usize].materials.len()
+                    }
+                    Some(MaterialRef::Pending) => state.keys[key as usize].pending.is_some(),
+                    Some(MaterialRef::Unknown) | None => true,
                 }
         }
         Action::UpdateAlias { alias, key } => key_ok(key) && (alias as usize) < state.aliases.len(),
@@ -1176,26 +1203,8 @@ fn apply(rules: &Rules, s: &mut State, action: &Action) -> Response {
             import_type,
             expires,
         } => import(rules, s, key, token, material, import_type, expires),
-        Action::DeleteImportedKeyMaterial { key } => {
-            if let Err(e) = resolve(s, KeyRef::Key(key)) {
-                fail!(e)
-            }
-            let k = &mut s.keys[key as usize];
-            if k.origin == Origin::AwsKms {
-                fail!(Exception::UnsupportedOperationException)
-            }
-            k.pending = None;
-            if let Some(m) = k.materials.last_mut() {
-                m.present = false;
-                m.valid_to = None;
-            }
-            if matches!(k.state, KeyState::Enabled | KeyState::Disabled) {
-                k.state = KeyState::PendingImport;
-            }
-            Response::ok(OkSummary::Done {
-                key,
-                state: k.state,
-            })
+        Action::DeleteImportedKeyMaterial { key, material } => {
+            delete_material(rules, s, key, material)
         }
         Action::CreateAlias { alias, key } => {
             if let Err(e) = resolve(s, KeyRef::Key(key)) {
@@ -1426,6 +1435,52 @@ fn import(
     })
 }
 
+/// DeleteImportedKeyMaterial (spec §2, §3, §5; decisions.md): deletes exactly
+/// the named material (default: the current one) and nothing else. Deleting a
+/// permanently associated material (CURRENT or NON_CURRENT) puts an Enabled or
+/// Disabled key in PendingImport; PendingDeletion and PendingImport keys keep
+/// their state; deleting PENDING_ROTATION material changes no state.
+fn delete_material(
+    rules: &Rules,
+    s: &mut State,
+    key: u8,
+    material: Option<MaterialRef>,
+) -> Response {
+    if let Err(e) = resolve(s, KeyRef::Key(key)) {
+        fail!(e)
+    }
+    // Argument validation: KeyMaterialId exists only under `current`
+    // (after the key, before origin, as ImportType).
+    if material.is_some() && !rules.key_material_ids {
+        fail!(Exception::ValidationException)
+    }
+    let k = &mut s.keys[key as usize];
+    if k.origin == Origin::AwsKms {
+        fail!(Exception::UnsupportedOperationException)
+    }
+    let permanent = match material {
+        None => k.materials.len().checked_sub(1),
+        Some(MaterialRef::Version(v)) if (v as usize) < k.materials.len() => Some(v as usize),
+        Some(MaterialRef::Pending) if k.pending.is_some() => {
+            k.pending = None;
+            None
+        }
+        Some(_) => fail!(Exception::NotFoundException),
+    };
+    if let Some(i) = permanent {
+        let m = &mut k.materials[i];
+        m.present = false;
+        m.valid_to = None;
+        if matches!(k.state, KeyState::Enabled | KeyState::Disabled) {
+            k.state = KeyState::PendingImport;
+        }
+    }
+    Response::ok(OkSummary::Done {
+        key,
+        state: k.state,
+    })
+}
+
 // ---------------------------------------------------------------------------
 // The clock (spec §10)
 // ---------------------------------------------------------------------------
@@ -1631,6 +1686,92 @@ pub struct KeyObservation {
     pub versions: u8,
     /// The alias slots that name the key.
     pub aliases: Vec<u8>,
+    /// ListKeyRotations(IncludeKeyMaterial=ALL_KEY_MATERIAL): every material
+    /// in version order, then the one pending rotation (spec §5).
+    pub materials: Vec<MaterialObservation>,
+    /// DescribeKey's `ValidTo`: the earliest expiry among the permanently
+    /// associated materials that are present (EXTERNAL keys).
+    pub valid_to: Option<Time>,
+}
+
+/// `KeyMaterialState` of a ListKeyRotations entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MaterialState {
+    Current,
+    NonCurrent,
+    PendingRotation,
+}
+
+/// One ListKeyRotations(ALL_KEY_MATERIAL) entry as the model predicts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MaterialObservation {
+    /// The backing-key version; `None` for material pending rotation.
+    pub version: Option<u8>,
+    pub state: MaterialState,
+    /// EXTERNAL keys: `ImportState` IMPORTED (true) or PENDING_IMPORT (false);
+    /// `None` for AWS_KMS keys.
+    pub imported: Option<bool>,
+    /// EXTERNAL keys with imported material: `Some(valid_to)` where
+    /// `valid_to` is `Some` for KEY_MATERIAL_EXPIRES and `None` for
+    /// KEY_MATERIAL_DOES_NOT_EXPIRE; `None` when no material is imported.
+    pub expiration: Option<Option<Time>>,
+    /// The rotation that made it (RotationDate, RotationType); `None` for the
+    /// first material and for pending material.
+    pub rotation: Option<(Time, RotationType)>,
+}
+
+/// The materials of key `k` as ListKeyRotations(ALL_KEY_MATERIAL) lists them.
+pub fn observe_materials(k: &Key) -> Vec<MaterialObservation> {
+    if k.state == KeyState::Deleted {
+        return Vec::new();
+    }
+    let current = k.versions.checked_sub(1);
+    let rotation = |v: u8| {
+        k.rotations
+            .iter()
+            .find(|r| r.version == v)
+            .map(|r| (r.date, r.rotation_type))
+    };
+    let state = |v: u8| {
+        if Some(v) == current {
+            MaterialState::Current
+        } else {
+            MaterialState::NonCurrent
+        }
+    };
+    let mut out: Vec<MaterialObservation> = match k.origin {
+        Origin::AwsKms => (0..k.versions)
+            .map(|v| MaterialObservation {
+                version: Some(v),
+                state: state(v),
+                imported: None,
+                expiration: None,
+                rotation: rotation(v),
+            })
+            .collect(),
+        Origin::External => k
+            .materials
+            .iter()
+            .enumerate()
+            .map(|(v, m)| MaterialObservation {
+                version: Some(v as u8),
+                state: state(v as u8),
+                imported: Some(m.present),
+                expiration: m.present.then_some(m.valid_to),
+                rotation: rotation(v as u8),
+            })
+            .collect(),
+    };
+    if let Some(p) = k.pending {
+        out.push(MaterialObservation {
+            version: None,
+            state: MaterialState::PendingRotation,
+            imported: Some(true),
+            expiration: Some(p.valid_to),
+            rotation: None,
+        });
+    }
+    out
 }
 
 /// Observe key `key_index`. Panics when the index is out of range.
@@ -1660,6 +1801,13 @@ pub fn observe(state: &State, key_index: usize) -> KeyObservation {
             .filter(|(_, a)| **a == Some(key_index as u8))
             .map(|(i, _)| i as u8)
             .collect(),
+        materials: observe_materials(k),
+        valid_to: k
+            .materials
+            .iter()
+            .filter(|m| m.present)
+            .filter_map(|m| m.valid_to)
+            .min(),
     }
 }
 

@@ -705,7 +705,7 @@ fn operations_succeed_only_where_spec_table_allows(
         Action::GetKeyRotationStatus { key: k } => {
             key(k).origin == Origin::AwsKms && st(k) != Deleted
         }
-        Action::DeleteImportedKeyMaterial { key: k } => {
+        Action::DeleteImportedKeyMaterial { key: k, .. } => {
             key(k).origin == Origin::External && st(k) != Deleted
         }
         Action::CreateAlias { key: k, .. } | Action::UpdateAlias { key: k, .. } => {
@@ -736,10 +736,84 @@ fn material_lost_only_at_valid_to_or_by_deletion(
                             Action::Advance(_) => {
                                 x.valid_to.is_some_and(|v| b.now < v && v <= af.now)
                             }
-                            Action::DeleteImportedKeyMaterial { key } => key as usize == i,
+                            Action::DeleteImportedKeyMaterial { key, .. } => key as usize == i,
                             _ => false,
                         }
                 })
+        })
+}
+
+/// §5: DeleteImportedKeyMaterial deletes exactly the material it names (the
+/// current one when no `KeyMaterialId` is given) and nothing else; deleting a
+/// CURRENT or NON_CURRENT material makes an Enabled or Disabled key
+/// PendingImport, deleting PENDING_ROTATION material changes no state.
+/// Stated from the spec's sentences, not from `step`'s code.
+fn delete_imported_material_deletes_exactly_what_it_names(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    af: &State,
+) -> bool {
+    let Action::DeleteImportedKeyMaterial { key, material } = *a else {
+        return true;
+    };
+    let i = key as usize;
+    let (Some(bk), Some(ak)) = (b.keys.get(i), af.keys.get(i)) else {
+        return true;
+    };
+    if r.outcome.is_err() {
+        return bk == ak;
+    }
+    // Which material the call names, by the spec's words.
+    let named: Option<Option<usize>> = match material {
+        None => Some(bk.materials.len().checked_sub(1)),
+        Some(crate::MaterialRef::Version(v)) => Some(Some(v as usize)),
+        Some(crate::MaterialRef::Pending) => None,
+        Some(crate::MaterialRef::Unknown) => return false, // must be refused
+    };
+    let others_unchanged = bk.materials.len() == ak.materials.len()
+        && bk
+            .materials
+            .iter()
+            .zip(&ak.materials)
+            .enumerate()
+            .all(|(j, (x, y))| named == Some(Some(j)) || x == y);
+    match named {
+        // PENDING_ROTATION: gone, nothing else changes.
+        None => ak.pending.is_none() && others_unchanged && ak.state == bk.state,
+        Some(target) => {
+            let gone = target.is_none_or(|j| !ak.materials[j].present);
+            let state_ok = match bk.state {
+                Enabled | Disabled => ak.state == PI,
+                s => ak.state == s,
+            };
+            gone && others_unchanged && ak.pending == bk.pending && state_ok
+        }
+    }
+}
+
+/// §5 crypto-shredding: a material that is not present becomes present again
+/// only by an ImportKeyMaterial of that same material into that key.
+fn deleted_material_returns_only_by_reimport_of_the_same(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    af: &State,
+) -> bool {
+    b.keys
+        .iter()
+        .zip(&af.keys)
+        .enumerate()
+        .all(|(i, (bk, ak))| {
+            bk.materials.iter().zip(&ak.materials).all(|(x, y)| {
+                x.present
+                    || !y.present
+                    || (r.outcome.is_ok()
+                        && matches!(*a, Action::ImportKeyMaterial { key, material, .. }
+                        if key as usize == i && material == x.id))
+            })
         })
 }
 
@@ -789,6 +863,14 @@ pub const TRANSITION_RULES: &[(&str, TransitionRule)] = &[
     (
         "§5 material lost only at ValidTo or by DeleteImportedKeyMaterial",
         material_lost_only_at_valid_to_or_by_deletion,
+    ),
+    (
+        "§5 DeleteImportedKeyMaterial deletes exactly the material it names",
+        delete_imported_material_deletes_exactly_what_it_names,
+    ),
+    (
+        "§5 deleted material returns only by reimport of the same material",
+        deleted_material_returns_only_by_reimport_of_the_same,
     ),
 ];
 
@@ -941,7 +1023,9 @@ pub fn all_properties() -> Vec<Property<LifecycleModel>> {
             ciphertexts_name_real_backing_keys,
         ),
     ];
-    v.extend(transition_properties!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+    v.extend(transition_properties!(
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+    ));
     v.extend([
         Property::sometimes("sometimes §2 a key Enabled", reach_enabled),
         Property::sometimes("sometimes §2 a key Disabled", reach_disabled),

@@ -19,8 +19,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::import::wrap_key_material;
 use kms_lifecycle_model as model;
 use model::{
-    Action, AliasName, Config, Ctx, DAY, Exception, ImportType, KeyRef, KeyState, OkSummary,
-    Origin, Response, State, Time, TokenRef, ValidToChoice,
+    Action, AliasName, Config, Ctx, DAY, Exception, ImportType, KeyRef, KeyState, MaterialRef,
+    OkSummary, Origin, Response, State, Time, TokenRef, ValidToChoice,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -301,7 +301,7 @@ fn gen_action(rng: &mut Rng, st: &State, alias_slots: usize, clock: bool) -> Act
             (2, K::Cancel),
             (2, K::Params),
             (4, K::Import),
-            (1, K::DeleteMat),
+            (2, K::DeleteMat),
             (2, K::CreateAlias),
             (2, K::UpdateAlias),
             (1, K::DeleteAlias),
@@ -397,7 +397,17 @@ fn gen_action(rng: &mut Rng, st: &State, alias_slots: usize, clock: bool) -> Act
                 (1, ValidToChoice::MissingValidTo),
             ]),
         },
-        K::DeleteMat => Action::DeleteImportedKeyMaterial { key: key(rng) },
+        K::DeleteMat => Action::DeleteImportedKeyMaterial {
+            key: key(rng),
+            // Under `classic` a KeyMaterialId is ValidationException.
+            material: rng.pick(&[
+                (4, None),
+                (2, Some(MaterialRef::Version(0))),
+                (1, Some(MaterialRef::Version(1))),
+                (2, Some(MaterialRef::Pending)),
+                (1, Some(MaterialRef::Unknown)),
+            ]),
+        },
         K::CreateAlias => Action::CreateAlias {
             alias: rng.pick(&[
                 (6, AliasName::Slot(0)),
@@ -530,7 +540,20 @@ pub fn describe_action(a: &Action) -> String {
                 ValidToChoice::MissingValidTo => "KEY_MATERIAL_EXPIRES without ValidTo".to_string(),
             }
         ),
-        Action::DeleteImportedKeyMaterial { key } => format!("DeleteImportedKeyMaterial(k{key})"),
+        Action::DeleteImportedKeyMaterial { key, material } => match material {
+            None => format!("DeleteImportedKeyMaterial(k{key})"),
+            Some(MaterialRef::Version(v)) => {
+                format!("DeleteImportedKeyMaterial(k{key}, KeyMaterialId=material of version {v})")
+            }
+            Some(MaterialRef::Pending) => {
+                format!("DeleteImportedKeyMaterial(k{key}, KeyMaterialId=the pending material)")
+            }
+            Some(MaterialRef::Unknown) => {
+                format!(
+                    "DeleteImportedKeyMaterial(k{key}, KeyMaterialId=an id the key does not have)"
+                )
+            }
+        },
         Action::CreateAlias { alias, key } => format!(
             "CreateAlias({}, k{key})",
             match alias {
@@ -1158,6 +1181,28 @@ impl Replay {
     }
 
     /// Performs `a` on the implementation.
+    /// The `KeyMaterialId` that `m` names on key `k`, as the implementation
+    /// lists it (ListKeyRotations with ALL_KEY_MATERIAL).
+    fn material_id(&mut self, k: u8, m: MaterialRef) -> Result<String, CallError> {
+        if m == MaterialRef::Unknown {
+            return Ok(api::UNKNOWN_KEY_MATERIAL_ID.into());
+        }
+        let listed = self.api.list_key_rotations(ListKeyRotationsRequest::all(
+            self.key(k),
+            IncludeKeyMaterial::AllKeyMaterial,
+        ))?;
+        let (permanent, pending) = listed.material_ids();
+        let id = match m {
+            MaterialRef::Version(v) => permanent.get(v as usize).copied(),
+            _ => pending,
+        };
+        id.map(str::to_string).ok_or_else(|| {
+            CallError::Protocol(format!(
+                "ListKeyRotations(ALL_KEY_MATERIAL) of k{k} does not list the material {m:?}"
+            ))
+        })
+    }
+
     fn perform(&mut self, a: &Action) -> Obs {
         let model_now = self.states[0].now;
         let req = |s: String| KeyIdRequest::new(s);
@@ -1363,8 +1408,16 @@ impl Replay {
                 })?;
                 ObsOk::Plain
             }
-            Action::DeleteImportedKeyMaterial { key } => {
-                self.api.delete_imported_key_material(req(self.key(key)))?;
+            Action::DeleteImportedKeyMaterial { key, material } => {
+                let key_material_id = match material {
+                    None => None,
+                    Some(m) => Some(self.material_id(key, m)?),
+                };
+                self.api
+                    .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+                        key_id: self.key(key),
+                        key_material_id,
+                    })?;
                 ObsOk::Plain
             }
             Action::CreateAlias { alias, key } => {
@@ -1551,8 +1604,8 @@ impl Replay {
         let st = self
             .api
             .get_key_rotation_status(KeyIdRequest::new(id.clone()));
-        let rot = self.api.list_key_rotations(ListRequest {
-            key_id: Some(id.clone()),
+        let rot = self.api.list_key_rotations(ListKeyRotationsRequest {
+            key_id: id.clone(),
             limit: Some(1000),
             ..Default::default()
         });
@@ -1618,8 +1671,8 @@ impl Replay {
                             .iter()
                             .map(|x| format!(
                                 "{} at {}",
-                                x.rotation_type,
-                                self.time.show(x.rotation_date.0)
+                                x.rotation_type.map_or("-", |t| t.as_str()),
+                                x.rotation_date.map_or("-".into(), |t| self.time.show(t.0))
                             ))
                             .collect::<Vec<_>>()
                     ),
@@ -1740,7 +1793,9 @@ impl Replay {
                     model::RotationType::Automatic => RotationType::Automatic,
                     model::RotationType::OnDemand => RotationType::OnDemand,
                 };
-                g.rotation_type == ty && self.time.matches(w.date, g.rotation_date.0)
+                g.rotation_type == Some(ty)
+                    && g.rotation_date
+                        .is_some_and(|t| self.time.matches(w.date, t.0))
             });
         if !same {
             return Err((Probe::Rotations, want_rot()));

@@ -105,8 +105,8 @@ pub fn state(kms: &mut Kms, key: &str) -> KeyState {
 }
 
 pub fn rotations(kms: &mut Kms, key: &str) -> Vec<RotationsListEntry> {
-    kms.list_key_rotations(ListRequest {
-        key_id: Some(key.into()),
+    kms.list_key_rotations(ListKeyRotationsRequest {
+        key_id: key.into(),
         limit: Some(1000),
         ..Default::default()
     })

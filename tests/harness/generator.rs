@@ -4,7 +4,9 @@
 //! after), keys in every state, re-pointed aliases and bad arguments.
 
 use kms_lifecycle_model as model;
-use model::{Action, AliasName, Ctx, DAY, ImportType, KeyRef, Origin, TokenRef, ValidToChoice};
+use model::{
+    Action, AliasName, Ctx, DAY, ImportType, KeyRef, MaterialRef, Origin, TokenRef, ValidToChoice,
+};
 use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
@@ -123,7 +125,20 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
                     })
                     .boxed(),
             ),
-            (1, key.clone().prop_map(|key| Action::DeleteImportedKeyMaterial { key }).boxed()),
+            (
+                2,
+                (
+                    key.clone(),
+                    prop_oneof![
+                        3 => Just(None),
+                        2 => (0..3u8).prop_map(|v| Some(MaterialRef::Version(v))),
+                        1 => Just(Some(MaterialRef::Pending)),
+                        1 => Just(Some(MaterialRef::Unknown)),
+                    ],
+                )
+                    .prop_map(|(key, material)| Action::DeleteImportedKeyMaterial { key, material })
+                    .boxed(),
+            ),
             (
                 2,
                 (

@@ -114,7 +114,7 @@ fn renumber(a: &Action, key: Option<u8>, ct: Option<u8>) -> Option<Action> {
         | Action::CancelKeyDeletion { key }
         | Action::GetParametersForImport { key }
         | Action::ImportKeyMaterial { key, .. }
-        | Action::DeleteImportedKeyMaterial { key }
+        | Action::DeleteImportedKeyMaterial { key, .. }
         | Action::CreateAlias { key, .. }
         | Action::UpdateAlias { key, .. } => *key = k(*key)?,
     }

@@ -305,9 +305,13 @@ impl Sut {
                 })?;
                 SutOk::Plain
             }
-            Action::DeleteImportedKeyMaterial { key } => {
+            Action::DeleteImportedKeyMaterial { key, material } => {
+                let key_material_id = material.map(|m| self.material_id(key, m));
                 self.kms
-                    .delete_imported_key_material(key_req(self.key(key)))?;
+                    .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+                        key_id: self.key(key),
+                        key_material_id,
+                    })?;
                 SutOk::Plain
             }
             Action::CreateAlias { alias, key } => {
@@ -341,6 +345,29 @@ impl Sut {
                 SutOk::Plain
             }
         })
+    }
+
+    /// The `KeyMaterialId` that `m` names on key `k`, as the implementation
+    /// lists it (ListKeyRotations with ALL_KEY_MATERIAL; the listing itself is
+    /// compared with the model after every step).
+    fn material_id(&mut self, k: u8, m: model::MaterialRef) -> String {
+        if m == model::MaterialRef::Unknown {
+            return UNKNOWN_KEY_MATERIAL_ID.into();
+        }
+        let listed = self
+            .kms
+            .list_key_rotations(ListKeyRotationsRequest::all(
+                self.key(k),
+                IncludeKeyMaterial::AllKeyMaterial,
+            ))
+            .expect("ListKeyRotations of a live key");
+        let (permanent, pending) = listed.material_ids();
+        match m {
+            model::MaterialRef::Version(v) => permanent.get(v as usize).copied(),
+            _ => pending,
+        }
+        .unwrap_or_else(|| panic!("k{k} lists no material {m:?}: {listed:?}"))
+        .to_string()
     }
 
     fn fresh_public_key(&self) -> Vec<u8> {
@@ -553,35 +580,28 @@ impl Sut {
             }
             let rot = self
                 .kms
-                .list_key_rotations(ListRequest {
-                    key_id: Some(id.clone()),
+                .list_key_rotations(ListKeyRotationsRequest {
+                    key_id: id.clone(),
                     limit: Some(1000),
                     ..Default::default()
                 })
                 .map_err(|e| format!("key {i}: ListKeyRotations failed: {e}"))?;
-            let got: Vec<(u64, RotationType)> = rot
+            let got: Vec<(Option<u64>, Option<RotationType>)> = rot
                 .rotations
                 .iter()
-                .map(|r| (r.rotation_date.0 - START, r.rotation_type))
+                .map(|r| (r.rotation_date.map(|t| t.0 - START), r.rotation_type))
                 .collect();
-            let want: Vec<(u64, RotationType)> = obs
+            let want: Vec<(Option<u64>, Option<RotationType>)> = obs
                 .rotations
                 .iter()
-                .map(|r| {
-                    (
-                        r.date,
-                        match r.rotation_type {
-                            model::RotationType::Automatic => RotationType::Automatic,
-                            model::RotationType::OnDemand => RotationType::OnDemand,
-                        },
-                    )
-                })
+                .map(|r| (Some(r.date), Some(rotation_type(r.rotation_type))))
                 .collect();
             if got != want {
                 return Err(format!(
                     "key {i}: rotations model {want:?}, implementation {got:?}"
                 ));
             }
+            self.compare_materials(i, &id, &obs, m.valid_to.map(|t| t.0 - START))?;
             let aliases: Vec<u8> = self
                 .kms
                 .aliases_of(&id)
@@ -644,6 +664,101 @@ impl Sut {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+fn rotation_type(t: model::RotationType) -> RotationType {
+    match t {
+        model::RotationType::Automatic => RotationType::Automatic,
+        model::RotationType::OnDemand => RotationType::OnDemand,
+    }
+}
+
+/// One ListKeyRotations(ALL_KEY_MATERIAL) entry, abstracted as the model's
+/// [`model::MaterialObservation`] (times relative to [`START`]).
+fn material_entry(
+    e: &RotationsListEntry,
+) -> (
+    Option<KeyMaterialState>,
+    Option<ImportState>,
+    Option<Option<u64>>,
+    Option<(u64, RotationType)>,
+) {
+    let expiration = e.expiration_model.map(|em| match em {
+        ExpirationModel::KeyMaterialExpires => e.valid_to.map(|t| t.0 - START),
+        ExpirationModel::KeyMaterialDoesNotExpire => None,
+    });
+    (
+        e.key_material_state,
+        e.import_state,
+        expiration,
+        e.rotation_date
+            .zip(e.rotation_type)
+            .map(|(d, t)| (d.0 - START, t)),
+    )
+}
+
+impl Sut {
+    /// ListKeyRotations(ALL_KEY_MATERIAL) and DescribeKey's ValidTo against
+    /// the model: every material with its state, import state and expiry.
+    fn compare_materials(
+        &mut self,
+        i: usize,
+        id: &str,
+        obs: &model::KeyObservation,
+        valid_to: Option<u64>,
+    ) -> Result<(), String> {
+        let ids = self.kms.rules().key_material_ids;
+        let listed = self
+            .kms
+            .list_key_rotations(ListKeyRotationsRequest::all(
+                id,
+                IncludeKeyMaterial::AllKeyMaterial,
+            ))
+            .map_err(|e| format!("key {i}: ListKeyRotations(ALL_KEY_MATERIAL) failed: {e}"))?;
+        let got: Vec<_> = listed.rotations.iter().map(material_entry).collect();
+        let want: Vec<_> = obs
+            .materials
+            .iter()
+            .map(|m| {
+                let external = obs.origin == model::Origin::External;
+                (
+                    ids.then_some(match m.state {
+                        model::MaterialState::Current => KeyMaterialState::Current,
+                        model::MaterialState::NonCurrent => KeyMaterialState::NonCurrent,
+                        model::MaterialState::PendingRotation => KeyMaterialState::PendingRotation,
+                    }),
+                    m.imported.filter(|_| ids && external).map(|p| {
+                        if p {
+                            ImportState::Imported
+                        } else {
+                            ImportState::PendingImport
+                        }
+                    }),
+                    m.expiration.filter(|_| ids && external),
+                    m.rotation.map(|(d, t)| (d, rotation_type(t))),
+                )
+            })
+            .collect();
+        if got != want {
+            return Err(format!(
+                "key {i}: ListKeyRotations(ALL_KEY_MATERIAL) model {want:?}, implementation {got:?}"
+            ));
+        }
+        let permanent = listed.material_ids().0.len();
+        if ids && permanent != obs.materials.iter().filter(|m| m.version.is_some()).count() {
+            return Err(format!(
+                "key {i}: {permanent} material ids listed, model {:?}",
+                obs.materials
+            ));
+        }
+        if valid_to != obs.valid_to {
+            return Err(format!(
+                "key {i}: DescribeKey ValidTo model {:?}, implementation {valid_to:?}",
+                obs.valid_to
+            ));
         }
         Ok(())
     }
