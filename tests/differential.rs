@@ -13,7 +13,7 @@
 
 mod harness;
 
-use harness::generator::{ClassicRef, CurrentRef, RefState};
+use harness::generator::{ClassicImportRef, ClassicRef, CurrentImportRef, CurrentRef, RefState};
 use harness::{Sut, model_rules};
 use kms_lifecycle_model as model;
 use model::Action;
@@ -42,6 +42,8 @@ macro_rules! machine {
 
 machine!(ClassicRef, ClassicTest);
 machine!(CurrentRef, CurrentTest);
+machine!(ClassicImportRef, ClassicImportTest);
+machine!(CurrentImportRef, CurrentImportTest);
 
 prop_state_machine! {
     #![proptest_config(ProptestConfig {
@@ -60,6 +62,14 @@ prop_state_machine! {
 
     #[test]
     fn implementation_matches_model_current(sequential 1..40 => CurrentTest);
+
+    /// Import histories on purpose (generator mode `ImportHistory`): long
+    /// sequences of imports, rotations, expiries, deletions and reimports.
+    #[test]
+    fn implementation_matches_model_on_import_histories_classic(sequential 1..80 => ClassicImportTest);
+
+    #[test]
+    fn implementation_matches_model_on_import_histories_current(sequential 1..80 => CurrentImportTest);
 }
 
 #[test]

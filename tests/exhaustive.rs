@@ -13,7 +13,9 @@
 //!
 //! `EXHAUSTIVE_DEPTH` overrides the depth (in stateright's unit: states on the
 //! path, the initial state counting 1, so `d` replays paths of at most `d - 2`
-//! actions; see crates.md §2.6).
+//! actions; see crates.md §2.6). With the `test-bugs` feature,
+//! `EXHAUSTIVE_PLANT=deleted_material_kept_while_pending_import` plants that
+//! bug, to measure whether the replay reaches it (docs/verification.md).
 
 mod harness;
 
@@ -34,6 +36,19 @@ fn depth() -> usize {
         .ok()
         .and_then(|d| d.parse().ok())
         .unwrap_or(DEPTH)
+}
+
+/// The bug `EXHAUSTIVE_PLANT` names (test-bugs builds), planted in each `Kms`.
+fn plant(kms: &mut kms_lifecycle::Kms) {
+    #[cfg(feature = "test-bugs")]
+    if std::env::var("EXHAUSTIVE_PLANT").as_deref() == Ok("deleted_material_kept_while_pending_import")
+    {
+        kms.plant_bugs(kms_lifecycle::bugs::Bugs {
+            deleted_material_kept_while_pending_import: true,
+            ..Default::default()
+        });
+    }
+    let _ = kms;
 }
 
 /// Replays every path of the checker's bounded exploration; returns the number
@@ -58,7 +73,7 @@ fn replay_all(rules: model::Rules, min_paths: usize) -> usize {
             let actions = path.into_actions();
             r.fetch_add(1, Ordering::Relaxed);
             l.fetch_max(actions.len(), Ordering::Relaxed);
-            if let Err(e) = run_sequence_with_aliases(&rules, aliases, &actions, |_| {}) {
+            if let Err(e) = run_sequence_with_aliases(&rules, aliases, &actions, plant) {
                 *f.lock().unwrap() = Some(format!("path {actions:#?}\n{e}"));
             }
         })

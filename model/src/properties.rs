@@ -123,6 +123,9 @@ pub const REQUIRED_TRANSITIONS: &[Transition] = &[
     tr(Some(PD), Cause::DeleteImportedKeyMaterial, PD),
     tr(Some(PD), Cause::ValidTo, PD),
     tr(Some(PI), Cause::DeleteImportedKeyMaterial, PI),
+    // Deleting PENDING_ROTATION material (`current`) changes no state.
+    tr(Some(Enabled), Cause::DeleteImportedKeyMaterial, Enabled),
+    tr(Some(Disabled), Cause::DeleteImportedKeyMaterial, Disabled),
     tr(Some(Enabled), Cause::AutomaticRotation, Enabled),
     tr(Some(Enabled), Cause::RotateKeyOnDemand, Enabled),
 ];
@@ -132,6 +135,9 @@ pub fn transition_applies(t: &Transition, m: &LifecycleModel) -> bool {
     match t.cause {
         Cause::UseManagedAlias => m.managed,
         Cause::RotateKeyOnDemand => m.rules.on_demand_rotation,
+        Cause::DeleteImportedKeyMaterial if t.from == Some(t.to) && t.to != PI && t.to != PD => {
+            m.rules.new_key_material_import && m.max_external > 0
+        }
         _ => true,
     }
 }

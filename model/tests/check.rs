@@ -68,7 +68,7 @@ fn classic_one_key_exhaustive() {
 
 #[test]
 fn current_one_key_exhaustive() {
-    one_key(Rules::current(), 41221);
+    one_key(Rules::current(), 48645);
 }
 
 #[test]

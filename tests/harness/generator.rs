@@ -19,6 +19,21 @@ pub struct RefState {
     /// schedule that was changed or switched off leaves its old instant
     /// behind, and nothing may happen then (a stale rotation event).
     pub stale: Vec<u64>,
+    /// What the generator aims at.
+    pub mode: Mode,
+}
+
+/// Generator modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every operation, weighted toward deadlines and bad arguments.
+    Broad,
+    /// Import histories on purpose: EXTERNAL keys, several materials (NEW
+    /// imports and on-demand rotations), expiring imports and the clock
+    /// moved to their ValidTo, deletions with and without `KeyMaterialId`,
+    /// reimports, and cryptography in between (issue 13, "differential
+    /// reach").
+    ImportHistory,
 }
 
 /// How many earlier deadlines the generator remembers.
@@ -51,6 +66,9 @@ fn deadlines(st: &model::State) -> Vec<u64> {
 pub const ALIASES: usize = 2;
 
 pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
+    if s.mode == Mode::ImportHistory {
+        return import_history_strategy(s);
+    }
     let st = &s.state;
     let nk = st.keys.len() as u8;
     let nct = st.ciphertexts.len() as u8;
@@ -194,6 +212,91 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
     proptest::strategy::Union::new_weighted(choices).boxed()
 }
 
+/// [`Mode::ImportHistory`]: mostly import operations on EXTERNAL keys (at
+/// most 3 materials, so that histories repeat materials), the clock moved to
+/// the deadlines, and encryption and decryption to observe the materials.
+fn import_history_strategy(s: &RefState) -> BoxedStrategy<Action> {
+    let st = &s.state;
+    let nk = st.keys.len() as u8;
+    let nct = st.ciphertexts.len() as u8;
+    let mut choices: Vec<(u32, BoxedStrategy<Action>)> = vec![(
+        if nk < 2 { 6 } else { 1 },
+        prop_oneof![
+            4 => Just(Action::CreateKey { origin: Origin::External }),
+            1 => Just(Action::CreateKey { origin: Origin::AwsKms }),
+        ]
+        .boxed(),
+    )];
+    choices.push((4, time_strategy(st, &s.stale)));
+    if nk > 0 {
+        let key = 0..nk;
+        choices.extend([
+            (3, key.clone().prop_map(|key| Action::GetParametersForImport { key }).boxed()),
+            (
+                8,
+                (
+                    key.clone(),
+                    prop_oneof![12 => Just(TokenRef::Latest), 1 => Just(TokenRef::Forged)],
+                    0..3u8,
+                    prop_oneof![2 => Just(None), 2 => Just(Some(ImportType::NewKeyMaterial)), 1 => Just(Some(ImportType::ExistingKeyMaterial))],
+                    prop_oneof![
+                        3 => Just(ValidToChoice::DoesNotExpire),
+                        3 => Just(ValidToChoice::In(2 * DAY)),
+                        1 => Just(ValidToChoice::In(DAY)),
+                    ],
+                )
+                    .prop_map(|(key, token, material, import_type, expires)| Action::ImportKeyMaterial {
+                        key,
+                        token,
+                        material,
+                        import_type,
+                        expires,
+                    })
+                    .boxed(),
+            ),
+            (3, key.clone().prop_map(|key| Action::RotateKeyOnDemand { key }).boxed()),
+            (
+                4,
+                (
+                    key.clone(),
+                    prop_oneof![
+                        3 => Just(None),
+                        3 => (0..3u8).prop_map(|v| Some(MaterialRef::Version(v))),
+                        2 => Just(Some(MaterialRef::Pending)),
+                        1 => Just(Some(MaterialRef::Unknown)),
+                    ],
+                )
+                    .prop_map(|(key, material)| Action::DeleteImportedKeyMaterial { key, material })
+                    .boxed(),
+            ),
+            (
+                3,
+                key.clone()
+                    .prop_map(|key| Action::Encrypt { key: KeyRef::Key(key), ctx: Ctx::A })
+                    .boxed(),
+            ),
+            (1, key.clone().prop_map(|key| Action::DisableKey { key }).boxed()),
+            (1, key.clone().prop_map(|key| Action::EnableKey { key }).boxed()),
+            (
+                1,
+                key.clone()
+                    .prop_map(|key| Action::ScheduleKeyDeletion { key, window_days: Some(7) })
+                    .boxed(),
+            ),
+            (1, key.clone().prop_map(|key| Action::CancelKeyDeletion { key }).boxed()),
+        ]);
+    }
+    if nct > 0 {
+        choices.push((
+            3,
+            (0..nct)
+                .prop_map(|ct| Action::Decrypt { ct, ctx: Ctx::A, key: None })
+                .boxed(),
+        ));
+    }
+    proptest::strategy::Union::new_weighted(choices).boxed()
+}
+
 /// Time steps biased to land one second before, on, and one second after the
 /// next deadline (`model::deadline_steps`: rotation, DeletionDate, token
 /// expiry, ValidTo), on the NextRotationDate of keys that are not Enabled,
@@ -232,6 +335,9 @@ pub fn time_strategy(st: &model::State, stale: &[u64]) -> BoxedStrategy<Action> 
 
 macro_rules! reference {
     ($refm:ident, $rules:expr) => {
+        reference!($refm, $rules, Mode::Broad);
+    };
+    ($refm:ident, $rules:expr, $mode:expr) => {
         /// The reference machine of one rule set.
         pub struct $refm;
         impl ReferenceStateMachine for $refm {
@@ -242,6 +348,7 @@ macro_rules! reference {
                     rules: $rules,
                     state: model::State::initial(ALIASES),
                     stale: Vec::new(),
+                    mode: $mode,
                 })
                 .boxed()
             }
@@ -269,3 +376,13 @@ macro_rules! reference {
 
 reference!(ClassicRef, model::Rules::classic());
 reference!(CurrentRef, model::Rules::current());
+reference!(
+    ClassicImportRef,
+    model::Rules::classic(),
+    Mode::ImportHistory
+);
+reference!(
+    CurrentImportRef,
+    model::Rules::current(),
+    Mode::ImportHistory
+);
