@@ -901,7 +901,12 @@ fn valid_alias_name(name: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/bad_input.txt"),
+        )),
+        ..ProptestConfig::with_cases(128)
+    })]
 
     #[test]
     fn random_key_ids_never_panic_and_are_not_found(id in key_id_strategy()) {

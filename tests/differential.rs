@@ -6,7 +6,7 @@
 //! state of every key (DescribeKey, GetKeyRotationStatus, ListKeyRotations,
 //! aliases) and every ciphertext made so far (decrypted for real, with
 //! AES-GCM) are compared. proptest shrinks a failure to a minimal sequence and
-//! persists its seed in `tests/differential.proptest-regressions`.
+//! persists its seed in `proptest-regressions/differential.txt`.
 //!
 //! `PROPTEST_CASES` sets the number of sequences per rule set (default 64);
 //! the soak command is in docs/verification.md.
@@ -54,6 +54,10 @@ prop_state_machine! {
         max_local_rejects: 10_000_000,
         max_shrink_iters: 2048,
         max_shrink_time: 60_000,
+        // Failure seeds in the top-level proptest-regressions/ folder.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/differential.txt"),
+        )),
         .. ProptestConfig::default()
     })]
 

@@ -1184,7 +1184,8 @@ impl Replay {
     /// The `KeyMaterialId` that `m` names on key `k`, as the implementation
     /// lists it (ListKeyRotations with ALL_KEY_MATERIAL).
     fn material_id(&mut self, k: u8, m: MaterialRef) -> Result<String, CallError> {
-        if m == MaterialRef::Unknown {
+        // Under `classic` any KeyMaterialId is ValidationException.
+        if m == MaterialRef::Unknown || !self.rules.key_material_ids {
             return Ok(api::UNKNOWN_KEY_MATERIAL_ID.into());
         }
         let listed = self.api.list_key_rotations(ListKeyRotationsRequest::all(

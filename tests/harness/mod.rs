@@ -351,7 +351,8 @@ impl Sut {
     /// lists it (ListKeyRotations with ALL_KEY_MATERIAL; the listing itself is
     /// compared with the model after every step).
     fn material_id(&mut self, k: u8, m: model::MaterialRef) -> String {
-        if m == model::MaterialRef::Unknown {
+        // Under `classic` any KeyMaterialId is ValidationException.
+        if m == model::MaterialRef::Unknown || !self.kms.rules().key_material_ids {
             return UNKNOWN_KEY_MATERIAL_ID.into();
         }
         let listed = self
