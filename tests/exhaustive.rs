@@ -41,7 +41,8 @@ fn depth() -> usize {
 /// The bug `EXHAUSTIVE_PLANT` names (test-bugs builds), planted in each `Kms`.
 fn plant(kms: &mut kms_lifecycle::Kms) {
     #[cfg(feature = "test-bugs")]
-    if std::env::var("EXHAUSTIVE_PLANT").as_deref() == Ok("deleted_material_kept_while_pending_import")
+    if std::env::var("EXHAUSTIVE_PLANT").as_deref()
+        == Ok("deleted_material_kept_while_pending_import")
     {
         kms.plant_bugs(kms_lifecycle::bugs::Bugs {
             deleted_material_kept_while_pending_import: true,

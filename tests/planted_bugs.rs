@@ -74,9 +74,8 @@ fn caught(name: &str, bugs: Bugs) {
 /// [`caught`], under `current` only when `classic` is false (a bug that only
 /// the `current` rules can show).
 fn caught_under(name: &str, bugs: Bugs, classic: bool) {
-    let classic_found = || {
-        (0..SEEDS).find_map(|i| hunt::<ClassicRef>(model::Rules::classic(), bugs, 1 + 2 * i))
-    };
+    let classic_found =
+        || (0..SEEDS).find_map(|i| hunt::<ClassicRef>(model::Rules::classic(), bugs, 1 + 2 * i));
     let current =
         || (0..SEEDS).find_map(|i| hunt::<CurrentRef>(model::Rules::current(), bugs, 2 + 2 * i));
     let mut runs = Vec::new();
@@ -153,11 +152,17 @@ fn deleted_material_kept_while_pending_import_is_caught_by_the_import_history_ge
     let Some((shrunk, reason)) =
         (0..SEEDS).find_map(|i| hunt::<CurrentImportRef>(rules, bugs, 2 + 2 * i))
     else {
-        panic!("planted bug {name} not caught by the import-history generator in {SEEDS} × {CASES} sequences");
+        panic!(
+            "planted bug {name} not caught by the import-history generator in {SEEDS} × {CASES} sequences"
+        );
     };
-    let fails =
-        |actions: &[Action]| harness::run_sequence(&rules, actions, |k| k.plant_bugs(bugs)).is_err();
-    assert!(fails(&shrunk), "{name}: the shrunk sequence does not fail again");
+    let fails = |actions: &[Action]| {
+        harness::run_sequence(&rules, actions, |k| k.plant_bugs(bugs)).is_err()
+    };
+    assert!(
+        fails(&shrunk),
+        "{name}: the shrunk sequence does not fail again"
+    );
     assert!(
         harness::run_sequence(&rules, &shrunk, |_| {}).is_ok(),
         "{name}: the shrunk sequence fails without the bug"
@@ -170,5 +175,9 @@ fn deleted_material_kept_while_pending_import_is_caught_by_the_import_history_ge
     );
     // The defect needs 9 calls by hand (issue 12); GetParametersForImport
     // once serves every import, so 8 may do.
-    assert!(minimal.len() <= 10, "{name}: shrunk to {} operations:\n{minimal:#?}", minimal.len());
+    assert!(
+        minimal.len() <= 10,
+        "{name}: shrunk to {} operations:\n{minimal:#?}",
+        minimal.len()
+    );
 }

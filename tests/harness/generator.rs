@@ -290,7 +290,11 @@ fn import_history_strategy(s: &RefState) -> BoxedStrategy<Action> {
         choices.push((
             3,
             (0..nct)
-                .prop_map(|ct| Action::Decrypt { ct, ctx: Ctx::A, key: None })
+                .prop_map(|ct| Action::Decrypt {
+                    ct,
+                    ctx: Ctx::A,
+                    key: None,
+                })
                 .boxed(),
         ));
     }
