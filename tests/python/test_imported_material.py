@@ -95,7 +95,7 @@ class ImportedMaterialTest(unittest.TestCase):
         self.assertEqual(code, "NotFoundException")
         self.assertIn("ab" * 32, msg)
         # A malformed one.
-        code, _ = self.error(self.kms.delete_imported_key_material, KeyId=kid, KeyMaterialId="XYZ")
+        code, _ = self.error(self.kms.delete_imported_key_material, KeyId=kid, KeyMaterialId="G" * 64)
         self.assertEqual(code, "ValidationException")
 
     def test_delete_on_an_aws_kms_key_is_unsupported_with_or_without_key_material_id(self):
