@@ -76,6 +76,7 @@ impl WrappingKeySource for WrappingKeyPool {
 }
 
 /// The parameters of the latest GetParametersForImport of a key.
+#[derive(Clone)]
 pub(crate) struct ImportParameters {
     pub generation: u64,
     pub algorithm: WrappingAlgorithm,
@@ -168,6 +169,7 @@ const TOKEN_BODY: usize = 2 + 16 + 8 + 8 + 32;
 const TOKEN_LEN: usize = TOKEN_BODY + 32;
 
 /// Issues and verifies import tokens (HMAC-SHA-256 under a per-store secret).
+#[derive(Clone)]
 pub(crate) struct TokenSigner {
     secret: Zeroizing<[u8; 32]>,
 }

@@ -227,6 +227,16 @@ impl<S: State, O: KeyOrigin> fmt::Debug for Key<S, O> {
 }
 
 impl<S: State, O: KeyOrigin> Key<S, O> {
+    /// A copy for a snapshot of the whole store ([`crate::Kms::fork`]). Not
+    /// `Clone`: a public copy of a typed key would outlive the state change of
+    /// the original (an Enabled copy of a key since disabled).
+    pub(crate) fn duplicate(&self) -> Self {
+        Key {
+            core: self.core.clone(),
+            _marker: PhantomData,
+        }
+    }
+
     fn into_state<T: State>(self) -> Key<T, O> {
         Key {
             core: self.core,

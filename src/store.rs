@@ -42,6 +42,19 @@ pub enum AnyKey {
 }
 
 impl AnyKey {
+    fn duplicate(&self) -> AnyKey {
+        match self {
+            AnyKey::Enabled(k) => AnyKey::Enabled(k.duplicate()),
+            AnyKey::Disabled(k) => AnyKey::Disabled(k.duplicate()),
+            AnyKey::PendingDeletion(k) => AnyKey::PendingDeletion(k.duplicate()),
+            AnyKey::ExtEnabled(k) => AnyKey::ExtEnabled(k.duplicate()),
+            AnyKey::ExtDisabled(k) => AnyKey::ExtDisabled(k.duplicate()),
+            AnyKey::ExtPendingDeletion(k) => AnyKey::ExtPendingDeletion(k.duplicate()),
+            AnyKey::ExtPendingImport(k) => AnyKey::ExtPendingImport(k.duplicate()),
+            AnyKey::Deleted(d) => AnyKey::Deleted(*d),
+        }
+    }
+
     fn core(&self) -> Option<&KeyCore> {
         Some(match self {
             Self::Enabled(k) => &k.core,
@@ -161,6 +174,7 @@ struct Trail {
 
 /// One audit record as stored: compact, with no allocation for a successful
 /// call; rendered into an [`AuditEvent`] (ARN, hex material id) when read.
+#[derive(Clone)]
 struct Record {
     time: u64,
     name: &'static str,
@@ -374,6 +388,32 @@ impl Kms {
     #[cfg(feature = "test-bugs")]
     pub fn plant_bugs(&mut self, bugs: crate::bugs::Bugs) {
         self.bugs = bugs;
+    }
+
+    /// A deep copy of the whole store (keys, material, aliases, import
+    /// parameters, the token secret, the audit trail and the pending events)
+    /// that runs on `clock` from now on: a snapshot to explore from, as the
+    /// whole-graph refinement test does. Both copies hold the same key
+    /// material and accept each other's import tokens and ciphertexts.
+    pub fn fork(&self, clock: impl Clock + 'static) -> Kms {
+        Kms {
+            rules: self.rules.clone(),
+            clock: Arc::new(clock),
+            region: self.region.clone(),
+            account: self.account.clone(),
+            keys: self.keys.iter().map(AnyKey::duplicate).collect(),
+            index: self.index.clone(),
+            aliases: self.aliases.clone(),
+            params: self.params.clone(),
+            import_generation: self.import_generation,
+            queue: self.queue.clone(),
+            audit: self.audit.clone(),
+            alarms: self.alarms.clone(),
+            signer: self.signer.clone(),
+            wrapping: self.wrapping.clone(),
+            #[cfg(feature = "test-bugs")]
+            bugs: self.bugs,
+        }
     }
 
     /// The rules in force.

@@ -104,6 +104,21 @@ impl Sut {
         }
     }
 
+    /// A copy in the same state, on its own manual clock (for exploring
+    /// several actions from one state: the refinement test).
+    pub fn fork(&self) -> Self {
+        let clock = ManualClock::new(self.clock.now());
+        Self {
+            kms: self.kms.fork(clock.clone()),
+            clock,
+            keys: self.keys.clone(),
+            cts: self.cts.clone(),
+            tokens: self.tokens.clone(),
+            prev: self.prev.clone(),
+            trace: self.trace.clone(),
+        }
+    }
+
     fn key(&self, k: u8) -> String {
         self.keys[k as usize].clone()
     }

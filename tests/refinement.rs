@@ -1,0 +1,256 @@
+//! Whole-graph refinement: every edge of a bounded model graph is executed on
+//! the implementation.
+//!
+//! The exhaustive replay (`tests/exhaustive.rs`) replays one path per model
+//! state, so an edge into a state already reached by another path is never
+//! executed: the escaped defect of issue 12 hid behind exactly that
+//! (docs/verification.md, section 4a). Here a breadth-first search walks the
+//! reachable states of a checker configuration; each state carries an
+//! implementation in the corresponding state (`Sut::fork`, a deep copy of the
+//! `Kms` on its own manual clock), and at every state *every* action the
+//! checker offers is executed on a fresh copy and compared with the model
+//! (`Sut::step_and_compare`: response, alarm, every key's DescribeKey, rotation
+//! status, ListKeyRotations with and without ALL_KEY_MATERIAL, aliases, and
+//! real decryption of every ciphertext). Edges into states outside the
+//! configuration's boundary (a second ciphertext, ...) are executed and
+//! compared too; only their targets are not expanded. Model values map to
+//! real ones by fixed tables: materials by `harness::material`, wrapping keys
+//! from one pool per test binary.
+//!
+//! Breadth-first order makes the first divergence found one of the shortest.
+//! `REFINEMENT_CONFIG=default` runs the default `check` configuration instead
+//! of the one-key test configuration (too large for `cargo test`;
+//! docs/verification.md records how far it gets in 10 minutes), and
+//! `REFINEMENT_MAX_EDGES` bounds the run.
+
+mod harness;
+
+use harness::Sut;
+use kms_lifecycle::Kms;
+use kms_lifecycle_model as model;
+use model::checker::{CheckState, LifecycleModel};
+use stateright::Model;
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
+
+/// What a run covered.
+#[derive(Debug, Default)]
+struct Reach {
+    /// Model states expanded.
+    states: usize,
+    /// Edges executed and compared.
+    edges: usize,
+    /// Edges whose target lies outside the boundary (compared, not expanded).
+    beyond_boundary: usize,
+    /// Frontier length at its largest (implementations held at once).
+    max_frontier: usize,
+    seconds: f64,
+}
+
+/// Walks every reachable state of `m` and executes every edge; the first
+/// divergence, with the path that reached it, is the error.
+fn refine(m: &LifecycleModel, plant: impl Fn(&mut Kms), max_edges: usize) -> Result<Reach, String> {
+    let start = Instant::now();
+    let rules = m.rules;
+    let init = m.init_states().remove(0);
+    let mut sut = Sut::with_aliases(&rules, m.aliases);
+    plant(&mut sut.kms);
+    let mut seen: HashSet<CheckState> = HashSet::from([init.clone()]);
+    let mut frontier = VecDeque::from([(init, sut)]);
+    let mut reach = Reach::default();
+    let mut actions = Vec::new();
+    while let Some((state, sut)) = frontier.pop_front() {
+        reach.states += 1;
+        actions.clear();
+        m.actions(&state, &mut actions);
+        for &a in &actions {
+            let Some(next) = m.next_state(&state, a) else {
+                continue;
+            };
+            reach.edges += 1;
+            let mut copy = sut.fork();
+            copy.step_and_compare(&rules, &a)?;
+            if !m.within_boundary(&next) {
+                reach.beyond_boundary += 1;
+                continue;
+            }
+            if seen.insert(next.clone()) {
+                frontier.push_back((next, copy));
+            }
+        }
+        reach.max_frontier = reach.max_frontier.max(frontier.len());
+        if reach.edges >= max_edges {
+            break;
+        }
+    }
+    reach.seconds = start.elapsed().as_secs_f64();
+    Ok(reach)
+}
+
+fn max_edges() -> usize {
+    std::env::var("REFINEMENT_MAX_EDGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+fn configuration(rules: model::Rules) -> LifecycleModel {
+    match std::env::var("REFINEMENT_CONFIG").as_deref() {
+        Ok("default") => LifecycleModel::new(rules),
+        _ => LifecycleModel::test_config(rules),
+    }
+}
+
+fn every_edge(rules: model::Rules, min_edges: usize) {
+    let m = configuration(rules);
+    let limit = max_edges();
+    let reach = refine(&m, |_| {}, limit)
+        .unwrap_or_else(|e| panic!("{}: an edge of the model graph diverges: {e}", rules.name()));
+    eprintln!(
+        "{} ({}): {} states expanded, {} edges executed ({} beyond the boundary), \
+         largest frontier {}, {:.1} s, {:.0} edges/s",
+        rules.name(),
+        if std::env::var("REFINEMENT_CONFIG").as_deref() == Ok("default") {
+            "default check configuration"
+        } else {
+            "one-key test configuration"
+        },
+        reach.states,
+        reach.edges,
+        reach.beyond_boundary,
+        reach.max_frontier,
+        reach.seconds,
+        reach.edges as f64 / reach.seconds
+    );
+    if limit == usize::MAX {
+        assert!(
+            reach.edges >= min_edges,
+            "{}: only {} edges executed, expected at least {min_edges}",
+            rules.name(),
+            reach.edges
+        );
+    }
+}
+
+#[test]
+fn every_edge_of_the_one_key_graph_refines_the_model_classic() {
+    every_edge(model::Rules::classic(), 50_000);
+}
+
+#[test]
+fn every_edge_of_the_one_key_graph_refines_the_model_current() {
+    every_edge(model::Rules::current(), 500_000);
+}
+
+/// Every planted implementation bug of `src/bugs.rs` is caught by the
+/// refinement of the one-key configuration, each with a shortest
+/// counterexample (breadth-first), under each rule set that can show it.
+#[cfg(feature = "test-bugs")]
+#[test]
+fn every_planted_bug_is_caught_by_the_whole_graph_refinement() {
+    use kms_lifecycle::bugs::Bugs;
+    let d = Bugs::default;
+    let bugs: [(&str, Bugs, bool); 9] = [
+        (
+            "rotation_while_disabled",
+            Bugs {
+                rotation_while_disabled: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "cancel_gives_enabled",
+            Bugs {
+                cancel_gives_enabled: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "deletion_one_second_early",
+            Bugs {
+                deletion_one_second_early: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "token_never_expires",
+            Bugs {
+                token_never_expires: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "different_material_accepted",
+            Bugs {
+                different_material_accepted: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "alias_survives_deletion",
+            Bugs {
+                alias_survives_deletion: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "no_catch_up_rotation",
+            Bugs {
+                no_catch_up_rotation: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "short_window_accepted",
+            Bugs {
+                short_window_accepted: true,
+                ..d()
+            },
+            true,
+        ),
+        (
+            "deleted_material_kept_while_pending_import",
+            Bugs {
+                deleted_material_kept_while_pending_import: true,
+                ..d()
+            },
+            false,
+        ),
+    ];
+    for (name, bug, under_classic) in bugs {
+        let mut sets = vec![model::Rules::current()];
+        if under_classic {
+            sets.push(model::Rules::classic());
+        }
+        for rules in sets {
+            let m = LifecycleModel::test_config(rules);
+            let start = Instant::now();
+            match refine(&m, |k| k.plant_bugs(bug), usize::MAX) {
+                Ok(reach) => panic!(
+                    "planted bug {name} not caught under {} by {} edges",
+                    rules.name(),
+                    reach.edges
+                ),
+                Err(e) => {
+                    let calls = e
+                        .split("after ")
+                        .nth(1)
+                        .and_then(|t| t.split(' ').next())
+                        .unwrap_or("?");
+                    eprintln!(
+                        "{name} ({}): caught after {calls} actions in {:.1?}",
+                        rules.name(),
+                        start.elapsed()
+                    );
+                }
+            }
+        }
+    }
+}
