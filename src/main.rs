@@ -23,8 +23,8 @@ fn main() -> ExitCode {
     };
     let rest = &args[1..];
     let code = match cmd.as_str() {
-        "check" => kms_lifecycle_model::cli::check_main(rest),
-        "explore" => kms_lifecycle_model::cli::explore_main(rest),
+        "check" => check(rest),
+        "explore" => explore(rest),
         "serve" => serve(rest),
         "conform" => conform(rest),
         "-h" | "--help" | "help" => {
@@ -37,6 +37,27 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+#[cfg(feature = "checker")]
+fn check(args: &[String]) -> i32 {
+    kms_lifecycle_model::cli::check_main(args)
+}
+
+#[cfg(feature = "checker")]
+fn explore(args: &[String]) -> i32 {
+    kms_lifecycle_model::cli::explore_main(args)
+}
+
+#[cfg(not(feature = "checker"))]
+fn check(_: &[String]) -> i32 {
+    eprintln!("this binary was built without the model checker; rebuild with `--features checker`");
+    2
+}
+
+#[cfg(not(feature = "checker"))]
+fn explore(args: &[String]) -> i32 {
+    check(args)
 }
 
 #[cfg(feature = "conform")]

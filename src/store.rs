@@ -1972,7 +1972,10 @@ impl Kms {
             };
             let mid = slot.map(|(_, id)| id);
             trail.material = mid;
+            #[cfg(feature = "test-bugs")]
             let keep_current = kms.bugs.deleted_material_kept_while_pending_import;
+            #[cfg(not(feature = "test-bugs"))]
+            let keep_current = false;
             let k = kms.take(idx);
             let k = match (k, slot) {
                 (k, None) => k,

@@ -16,6 +16,7 @@
 //! actions; see crates.md §2.6). With the `test-bugs` feature,
 //! `EXHAUSTIVE_PLANT=deleted_material_kept_while_pending_import` plants that
 //! bug, to measure whether the replay reaches it (docs/verification.md).
+#![cfg(feature = "checker")]
 
 mod harness;
 

@@ -11,9 +11,13 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "checker")]
 pub mod checker;
+#[cfg(feature = "checker")]
 pub mod cli;
+#[cfg(feature = "checker")]
 pub mod diagram;
+#[cfg(feature = "checker")]
 pub mod properties;
 
 use serde::{Deserialize, Serialize};

@@ -423,37 +423,44 @@ impl Sut {
         let alarms_before = self.kms.alarms().len();
         let got = self.run(a);
         let alarms_raised = self.kms.alarms().len() - alarms_before;
-        let trace = self.trace.clone();
-        let summary = model::summary(&next);
-        let ctx = |msg: String| {
+        // Rendered only on a divergence (this runs on every edge of the
+        // refinement test).
+        let ctx = |msg: String, trace: &[Action], next: &model::State| {
             format!(
                 "{msg}\n  after {} actions: {:#?}\n  model state: {}",
                 trace.len(),
                 trace,
-                summary
+                model::summary(next)
             )
         };
         match (&expected.outcome, &got) {
-            (Ok(e), Ok(g)) => self.compare_ok(e, g).map_err(ctx)?,
+            (Ok(e), Ok(g)) => self
+                .compare_ok(e, g)
+                .map_err(|m| ctx(m, &self.trace, &next))?,
             (Err(e), Err(g)) if e.name() == g.name() => {}
             (e, g) => {
-                return Err(ctx(format!(
+                let msg = format!(
                     "{a:?}: model answers {e:?}, implementation answers {}",
                     match g {
                         Ok(o) => format!("Ok({o:?})"),
                         Err(e) => e.to_string(),
                     }
-                )));
+                );
+                return Err(ctx(msg, &self.trace, &next));
             }
         }
         if alarms_raised != usize::from(expected.alarm) {
-            return Err(ctx(format!(
+            let msg = format!(
                 "{a:?}: model raises {} alarm(s), implementation {alarms_raised}",
                 u8::from(expected.alarm)
-            )));
+            );
+            return Err(ctx(msg, &self.trace, &next));
         }
         self.prev = next;
-        self.compare_state().map_err(ctx)
+        match self.compare_state() {
+            Ok(()) => Ok(()),
+            Err(m) => Err(ctx(m, &self.trace, &self.prev)),
+        }
     }
 
     fn compare_ok(&self, e: &OkSummary, g: &SutOk) -> Result<(), String> {
