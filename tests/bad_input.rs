@@ -133,8 +133,8 @@ fn malformed_key_ids_are_invalid_key_id() {
     let key_prefix = format!("key/{}", w.key);
     let arn_bad_resource = format!("arn:aws:kms:us-east-1:111122223333:keys/{}", w.key);
     let arn_bad_id = "arn:aws:kms:us-east-1:111122223333:key/xyz".to_string();
+    // (An empty key id is a ValidationException: `empty_key_ids_...` below.)
     for id in [
-        "",
         "not-a-key",
         upper.as_str(),
         short.as_str(),
@@ -295,20 +295,19 @@ fn plaintext_of_0_or_4097_bytes_is_a_validation_error() {
 #[test]
 fn generate_data_key_needs_exactly_one_valid_size() {
     let mut w = world(Rules::current());
-    let req = |spec: Option<&str>, n: Option<i64>| GenerateDataKeyRequest {
+    let req = |spec: Option<DataKeySpec>, n: Option<i64>| GenerateDataKeyRequest {
         key_id: w.key.clone(),
-        key_spec: spec.map(String::from),
+        key_spec: spec,
         number_of_bytes: n,
         ..Default::default()
     };
+    // (Unknown key specs cannot be typed: tests/wire_bad_input.rs.)
     for (spec, n) in [
-        (Some("AES_256"), Some(32)),
+        (Some(DataKeySpec::Aes256), Some(32)),
         (None, None),
         (None, Some(0)),
         (None, Some(1025)),
         (None, Some(-1)),
-        (Some("AES_512"), None),
-        (Some(""), None),
     ] {
         refused(&mut w.kms, "ValidationException", |k| {
             k.generate_data_key(req(spec, n))
@@ -320,8 +319,8 @@ fn generate_data_key_needs_exactly_one_valid_size() {
     for (spec, n, len) in [
         (None, Some(1), 1),
         (None, Some(1024), 1024),
-        (Some("AES_128"), None, 16),
-        (Some("AES_256"), None, 32),
+        (Some(DataKeySpec::Aes128), None, 16),
+        (Some(DataKeySpec::Aes256), None, 32),
     ] {
         let r = w.kms.generate_data_key(req(spec, n)).unwrap();
         assert_eq!(r.plaintext.unwrap().expose().len(), len);
@@ -651,19 +650,22 @@ fn expiration_model_and_valid_to_must_agree() {
     let mut w = world(Rules::current());
     let key = pending_import_key(&mut w);
     let p = prepare(&mut w.kms, &key, &M);
-    let req = |model: Option<&str>, valid_to: Option<u64>| ImportKeyMaterialRequest {
+    let req = |model: Option<ExpirationModel>, valid_to: Option<u64>| ImportKeyMaterialRequest {
         key_id: key.clone(),
         import_token: Blob(p.token.clone()),
         encrypted_key_material: Blob(p.wrapped.clone()),
-        expiration_model: model.map(String::from),
+        expiration_model: model,
         valid_to: valid_to.map(Timestamp),
         import_type: None,
     };
+    // (An unknown ExpirationModel cannot be typed: tests/wire_bad_input.rs.)
     for (model, vt) in [
-        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(T0 + DAY)),
-        (Some("KEY_MATERIAL_EXPIRES"), None),
+        (
+            Some(ExpirationModel::KeyMaterialDoesNotExpire),
+            Some(T0 + DAY),
+        ),
+        (Some(ExpirationModel::KeyMaterialExpires), None),
         (None, None),
-        (Some("NEVER"), None),
     ] {
         refused(&mut w.kms, "ValidationException", |k| {
             k.import_key_material(req(model, vt))
@@ -706,24 +708,51 @@ fn different_material_is_refused_before_a_bad_valid_to() {
     });
 }
 
+/// AWS's wrapping algorithms and specs that the rule set does not accept are
+/// ValidationExceptions listing the rule set's values. (Values AWS does not
+/// know cannot be typed: tests/wire_bad_input.rs.)
 #[test]
-fn unknown_wrapping_algorithm_or_spec_is_a_validation_error() {
-    let mut w = world(Rules::current());
-    let key = pending_import_key(&mut w);
-    for (alg, spec) in [
-        ("RSAES_OAEP_SHA_512", "RSA_2048"),
-        ("", "RSA_2048"),
-        ("RSAES_OAEP_SHA_256", "RSA_1024"),
-        ("RSAES_OAEP_SHA_256", ""),
-        ("RSAES_PKCS1_V1_5", "RSA_2048"),
+fn wrapping_algorithms_and_specs_outside_the_rule_set_are_validation_errors() {
+    use WrappingAlgorithm as A;
+    use WrappingKeySpec as S;
+    for (rules, alg, spec, message) in [
+        (
+            Rules::current(),
+            A::RsaesPkcs1V15,
+            S::Rsa2048,
+            "1 validation error detected: Value 'RSAES_PKCS1_V1_5' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256, RSA_AES_KEY_WRAP_SHA_1]",
+        ),
+        (
+            Rules::current(),
+            A::Sm2pke,
+            S::Rsa2048,
+            "1 validation error detected: Value 'SM2PKE' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256, RSA_AES_KEY_WRAP_SHA_1]",
+        ),
+        (
+            Rules::current(),
+            A::RsaesOaepSha256,
+            S::Sm2,
+            "1 validation error detected: Value 'SM2' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096]",
+        ),
+        (
+            Rules::classic(),
+            A::RsaAesKeyWrapSha256,
+            S::Rsa2048,
+            "1 validation error detected: Value 'RSA_AES_KEY_WRAP_SHA_256' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSAES_PKCS1_V1_5]",
+        ),
+        (
+            Rules::classic(),
+            A::RsaesOaepSha256,
+            S::Rsa4096,
+            "1 validation error detected: Value 'RSA_4096' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048]",
+        ),
     ] {
-        refused(&mut w.kms, "ValidationException", |k| {
-            k.get_parameters_for_import(GetParametersForImportRequest {
-                key_id: key.clone(),
-                wrapping_algorithm: alg.into(),
-                wrapping_key_spec: spec.into(),
-            })
+        let mut w = world(rules);
+        let key = pending_import_key(&mut w);
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            params(k, &key, alg, spec)
         });
+        assert_eq!(e.message(), message);
     }
 }
 
@@ -768,6 +797,9 @@ fn key_id_strategy() -> impl Strategy<Value = String> {
     ]
     .prop_filter("managed aliases are created on use", |s| {
         !s.contains("alias/aws/")
+    })
+    .prop_filter("an empty key id is a ValidationException", |s| {
+        !s.is_empty()
     })
 }
 
@@ -843,7 +875,7 @@ fn every_operation(kms: &mut Kms, id: &str, blob: &[u8]) -> Vec<(&'static str, &
                 key_id: id.into(),
                 import_token: Blob(vec![1; 98]),
                 encrypted_key_material: Blob(vec![1; 256]),
-                expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+                expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
                 ..Default::default()
             })),
         ),

@@ -163,7 +163,7 @@ fn sixty_hostile_requests_get_their_aws_exception_and_change_nothing() {
         ("truncated JSON", "DescribeKey".into(), br#"{"KeyId": "#.to_vec(), "SerializationException"),
         ("JSON array body", "DescribeKey".into(), b"[]".to_vec(), "SerializationException"),
         ("JSON null body", "DescribeKey".into(), b"null".to_vec(), "SerializationException"),
-        ("empty body", "DescribeKey".into(), Vec::new(), "NotFoundException"),
+        ("empty body", "DescribeKey".into(), Vec::new(), "ValidationException"),
         ("key of another region", "DescribeKey".into(), format!(r#"{{"KeyId":"{other_region}"}}"#).into(), "NotFoundException"),
         ("key of another account", "Encrypt".into(), format!(r#"{{"KeyId":"{other_account}","Plaintext":"eA=="}}"#).into(), "NotFoundException"),
         ("alias ARN of another region", "Encrypt".into(), br#"{"KeyId":"arn:aws:kms:eu-west-1:111122223333:alias/test","Plaintext":"eA=="}"#.to_vec(), "NotFoundException"),
