@@ -3,10 +3,7 @@
 //! `server`) is a thin HTTP shell around [`dispatch`], which is also what the
 //! fuzz targets drive.
 
-use crate::api::{
-    CustomerMasterKeySpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType, KeySpec,
-    KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
-};
+use crate::api::*;
 use crate::error::KmsError;
 use crate::store::Kms;
 use serde::Serialize;
@@ -59,13 +56,33 @@ impl WireResponse {
 /// Parses a JSON body into a request, with an AWS-style error that never
 /// echoes the input (it may hold plaintext).
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireResponse> {
-    parse_request(body, &[])
+    let body = json_object(body)?;
+    serde_json::from_slice(body).map_err(|e| serialization_error(&e))
 }
 
-/// [`parse_body`] for an operation whose members are `members`: the body is
-/// first checked as AWS validates a request before the service sees it
-/// (required members, enum values; [`validate`]), then decoded.
-fn parse_request<T: DeserializeOwned>(body: &[u8], members: &[Member]) -> Result<T, WireResponse> {
+/// [`parse_body`] for an operation whose members are `members`, with AWS's
+/// request validation ([`validate`]) where decoding does not settle it.
+/// Decoding refuses a `null` required member or an unknown enum value with a
+/// serde error, and decodes a missing `KeyId` as `""`: only then is the body
+/// scanned, so a well-formed request costs one pass.
+fn parse_request<T: DeserializeOwned + Decoded>(
+    body: &[u8],
+    members: &[Member],
+) -> Result<T, WireResponse> {
+    let body = json_object(body)?;
+    let decoded = serde_json::from_slice::<T>(body);
+    let suspect = match &decoded {
+        Ok(r) => members.iter().any(|m| m.required && r.lacks(m.name)),
+        Err(_) => true,
+    };
+    if suspect && let Some(e) = validate(body, members) {
+        return Err(WireResponse::from_kms_error(&e));
+    }
+    decoded.map_err(|e| serialization_error(&e))
+}
+
+/// The body, if it is a UTF-8 JSON object (an empty body is `{}`).
+fn json_object(body: &[u8]) -> Result<&[u8], WireResponse> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -86,28 +103,27 @@ fn parse_request<T: DeserializeOwned>(body: &[u8], members: &[Member]) -> Result
             "The request body must be a JSON object.",
         ));
     }
-    if let Some(e) = validate(body, members) {
-        return Err(WireResponse::from_kms_error(&e));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "The request body is not valid JSON"
-            }
-            serde_json::error::Category::Data => {
-                "A member of the request has the wrong type, an invalid value (such as bad base64), or a required member is missing"
-            }
-            serde_json::error::Category::Io => "The request body could not be read",
-        };
-        WireResponse::error(
-            400,
-            "SerializationException",
-            &format!("{what} (line {}, column {}).", e.line(), e.column()),
-        )
-    })
+    Ok(body)
 }
 
-fn call<Req: DeserializeOwned, Resp: Serialize>(
+fn serialization_error(e: &serde_json::Error) -> WireResponse {
+    let what = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "The request body is not valid JSON"
+        }
+        serde_json::error::Category::Data => {
+            "A member of the request has the wrong type, an invalid value (such as bad base64), or a required member is missing"
+        }
+        serde_json::error::Category::Io => "The request body could not be read",
+    };
+    WireResponse::error(
+        400,
+        "SerializationException",
+        &format!("{what} (line {}, column {}).", e.line(), e.column()),
+    )
+}
+
+fn call<Req: DeserializeOwned + Decoded, Resp: Serialize>(
     body: &[u8],
     members: &[Member],
     f: impl FnOnce(Req) -> Result<Resp, KmsError>,
@@ -179,7 +195,7 @@ pub fn dispatch(kms: &mut Kms, operation: &str, body: &[u8]) -> WireResponse {
         "DisableKeyRotation" => call(body, KEY_ID_ONLY, |r| kms.disable_key_rotation(r)),
         "GetKeyRotationStatus" => call(body, KEY_ID_ONLY, |r| kms.get_key_rotation_status(r)),
         "RotateKeyOnDemand" => call(body, KEY_ID_ONLY, |r| kms.rotate_key_on_demand(r)),
-        "ListKeyRotations" => call(body, LIST_BY_KEY, |r| kms.list_key_rotations(r)),
+        "ListKeyRotations" => call(body, LIST_KEY_ROTATIONS, |r| kms.list_key_rotations(r)),
         "ScheduleKeyDeletion" => call(body, SCHEDULE_KEY_DELETION, |r| {
             kms.schedule_key_deletion(r)
         }),
@@ -188,9 +204,9 @@ pub fn dispatch(kms: &mut Kms, operation: &str, body: &[u8]) -> WireResponse {
             kms.get_parameters_for_import(r)
         }),
         "ImportKeyMaterial" => call(body, IMPORT_KEY_MATERIAL, |r| kms.import_key_material(r)),
-        "DeleteImportedKeyMaterial" => {
-            call(body, KEY_ID_ONLY, |r| kms.delete_imported_key_material(r))
-        }
+        "DeleteImportedKeyMaterial" => call(body, DELETE_IMPORTED_KEY_MATERIAL, |r| {
+            kms.delete_imported_key_material(r)
+        }),
         "CreateAlias" => call(body, ALIAS, |r| kms.create_alias(r)),
         "UpdateAlias" => call(body, ALIAS, |r| kms.update_alias(r)),
         "DeleteAlias" => call(body, DELETE_ALIAS, |r| kms.delete_alias(r)),
@@ -275,6 +291,9 @@ const MARKER: Member = optional("Marker", "marker", Shape::Str);
 const KEY_ID_ONLY: &[Member] = &[KEY_ID];
 const LIST: &[Member] = &[LIMIT, MARKER];
 const LIST_BY_KEY: &[Member] = &[KEY_ID, LIMIT, MARKER];
+// (Own names: their requests are being extended, docs/decisions.md.)
+const LIST_KEY_ROTATIONS: &[Member] = LIST_BY_KEY;
+const DELETE_IMPORTED_KEY_MATERIAL: &[Member] = KEY_ID_ONLY;
 const LIST_ALIASES: &[Member] = &[optional("KeyId", "keyId", Shape::Str), LIMIT, MARKER];
 const CREATE_KEY: &[Member] = &[
     optional("Policy", "policy", Shape::Str),
@@ -392,6 +411,138 @@ const ALIAS: &[Member] = &[
     required("TargetKeyId", "targetKeyId", Shape::Str),
 ];
 const DELETE_ALIAS: &[Member] = &[required("AliasName", "aliasName", Shape::Str)];
+
+/// What decoding left of a request's members.
+trait Decoded {
+    /// Whether the member `name` decoded to nothing: absent, or the default
+    /// an absent member also decodes to (`""`, no bytes, an empty list).
+    fn lacks(&self, name: &str) -> bool;
+}
+
+impl Decoded for CreateKeyRequest {
+    fn lacks(&self, _: &str) -> bool {
+        false
+    }
+}
+
+impl Decoded for KeyIdRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for ListRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.as_deref().is_none_or(str::is_empty)
+    }
+}
+
+impl Decoded for UpdateKeyDescriptionRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "Description" => self.description.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for TagResourceRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "Tags" => self.tags.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for UntagResourceRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "TagKeys" => self.tag_keys.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for EncryptRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "Plaintext" => self.plaintext.expose().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for DecryptRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "CiphertextBlob" && self.ciphertext_blob.0.is_empty()
+    }
+}
+
+impl Decoded for ReEncryptRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "CiphertextBlob" => self.ciphertext_blob.0.is_empty(),
+            "DestinationKeyId" => self.destination_key_id.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for GenerateDataKeyRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for EnableKeyRotationRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for ScheduleKeyDeletionRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for GetParametersForImportRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for ImportKeyMaterialRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "ImportToken" => self.import_token.0.is_empty(),
+            "EncryptedKeyMaterial" => self.encrypted_key_material.0.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for AliasRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "AliasName" => self.alias_name.is_empty(),
+            "TargetKeyId" => self.target_key_id.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl Decoded for DeleteAliasRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "AliasName" && self.alias_name.is_empty()
+    }
+}
 
 /// Enum values longer than this are not echoed in a message.
 const MAX_ECHOED: usize = 256;
