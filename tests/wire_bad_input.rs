@@ -493,6 +493,14 @@ fn each_required_member_left_out_of_a_valid_request_is_named() {
             "tags.2.member.tagValue",
         ]),
     );
+    // Bad base64 is found when the blob is decoded, after validation
+    // (docs/decisions.md).
+    s.refused_before_the_store(
+        "Encrypt",
+        br#"{"Plaintext": "!!!"}"#,
+        "ValidationException",
+        &nulls(&["keyId"]),
+    );
     // A member of the wrong type is the decoder's SerializationException,
     // even when another is missing (AWS decodes before it validates).
     for (op, body) in [
