@@ -229,7 +229,7 @@ fn operations(c: &mut Criterion) {
             black_box(
                 kms.generate_data_key(GenerateDataKeyRequest {
                     key_id: key.clone(),
-                    key_spec: Some("AES_256".into()),
+                    key_spec: Some(DataKeySpec::Aes256),
                     ..Default::default()
                 })
                 .unwrap(),
@@ -263,7 +263,7 @@ fn operations(c: &mut Criterion) {
     let (mut kms, _) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
     let ext = kms
         .create_key(CreateKeyRequest {
-            origin: Some("EXTERNAL".into()),
+            origin: Some(Origin::External),
             ..Default::default()
         })
         .unwrap()
@@ -274,8 +274,8 @@ fn operations(c: &mut Criterion) {
             black_box(
                 kms.get_parameters_for_import(GetParametersForImportRequest {
                     key_id: ext.clone(),
-                    wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-                    wrapping_key_spec: "RSA_2048".into(),
+                    wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+                    wrapping_key_spec: WrappingKeySpec::Rsa2048,
                 })
                 .unwrap(),
             )
@@ -290,7 +290,7 @@ fn operations(c: &mut Criterion) {
         .build();
     let ext = kms
         .create_key(CreateKeyRequest {
-            origin: Some("EXTERNAL".into()),
+            origin: Some(Origin::External),
             ..Default::default()
         })
         .unwrap()
@@ -299,8 +299,8 @@ fn operations(c: &mut Criterion) {
     let p = kms
         .get_parameters_for_import(GetParametersForImportRequest {
             key_id: ext.clone(),
-            wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-            wrapping_key_spec: "RSA_2048".into(),
+            wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+            wrapping_key_spec: WrappingKeySpec::Rsa2048,
         })
         .unwrap();
     let wrapped = wrap_key_material(
@@ -316,7 +316,7 @@ fn operations(c: &mut Criterion) {
                     key_id: ext.clone(),
                     import_token: p.import_token.clone(),
                     encrypted_key_material: Blob(wrapped.clone()),
-                    expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+                    expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
                     ..Default::default()
                 })
                 .unwrap(),

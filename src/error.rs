@@ -42,6 +42,8 @@ pub enum KmsError {
     InvalidAliasNameException(String),
     /// The operation is reserved (the `alias/aws/` prefix).
     NotAuthorizedException(String),
+    /// `DryRun` was set and the call would have succeeded (nothing changed).
+    DryRunOperationException(String),
     /// An internal fault (never expected; the server maps it to HTTP 500).
     KMSInternalException(String),
 }
@@ -65,6 +67,7 @@ impl KmsError {
             Self::AlreadyExistsException(_) => "AlreadyExistsException",
             Self::InvalidAliasNameException(_) => "InvalidAliasNameException",
             Self::NotAuthorizedException(_) => "NotAuthorizedException",
+            Self::DryRunOperationException(_) => "DryRunOperationException",
             Self::KMSInternalException(_) => "KMSInternalException",
         }
     }
@@ -87,6 +90,7 @@ impl KmsError {
             | Self::AlreadyExistsException(m)
             | Self::InvalidAliasNameException(m)
             | Self::NotAuthorizedException(m)
+            | Self::DryRunOperationException(m)
             | Self::KMSInternalException(m) => m,
         }
     }
@@ -124,6 +128,30 @@ impl KmsError {
     pub(crate) fn validation(field: &str, value: impl fmt::Display, constraint: &str) -> Self {
         Self::ValidationException(format!(
             "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+    /// A required string or blob member given empty.
+    pub(crate) fn empty(field: &str) -> Self {
+        Self::validation(
+            field,
+            "",
+            "Member must have length greater than or equal to 1",
+        )
+    }
+    /// AWS's answer to `DryRun: true` where the call would have succeeded.
+    pub(crate) fn dry_run() -> Self {
+        Self::DryRunOperationException(
+            "The request would have succeeded, but the DryRun option is set.".into(),
+        )
+    }
+    /// Several validation errors in AWS's (Coral) wording:
+    /// `N validation error(s) detected: <error>; <error>`.
+    pub(crate) fn validation_errors(errors: &[String]) -> Self {
+        let n = errors.len();
+        Self::ValidationException(format!(
+            "{n} validation error{} detected: {}",
+            if n == 1 { "" } else { "s" },
+            errors.join("; ")
         ))
     }
     pub(crate) fn invalid_ciphertext() -> Self {

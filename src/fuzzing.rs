@@ -38,7 +38,7 @@ fn world() -> World {
     .expect("alias");
     let external = kms
         .create_key(CreateKeyRequest {
-            origin: Some("EXTERNAL".into()),
+            origin: Some(Origin::External),
             ..Default::default()
         })
         .expect("create external")
@@ -47,8 +47,8 @@ fn world() -> World {
     let token = kms
         .get_parameters_for_import(GetParametersForImportRequest {
             key_id: external.clone(),
-            wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-            wrapping_key_spec: "RSA_2048".into(),
+            wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+            wrapping_key_spec: WrappingKeySpec::Rsa2048,
         })
         .expect("parameters")
         .import_token
@@ -131,7 +131,7 @@ pub fn import(data: &[u8]) {
             key_id: external.clone(),
             import_token: Blob(tok),
             encrypted_key_material: Blob(material.to_vec()),
-            expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+            expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         });
         // Random bytes never unwrap to material under our RSA key.

@@ -29,7 +29,8 @@ use zeroize::Zeroizing;
 /// [`WrappingKeyPool`] of keys generated once, because RSA key generation is
 /// slow (tens of milliseconds to seconds).
 pub trait WrappingKeySource: Send + Sync {
-    /// A private key of the given size.
+    /// A private key of the given size. The store asks only for the RSA
+    /// specs (those with [`WrappingKeySpec::bits`]).
     fn wrapping_key(&self, spec: WrappingKeySpec) -> PrivateKey;
 }
 
@@ -38,8 +39,10 @@ pub trait WrappingKeySource: Send + Sync {
 pub struct FreshWrappingKeys;
 
 impl WrappingKeySource for FreshWrappingKeys {
+    /// Panics for SM2, which is not RSA (the store never asks for it).
     fn wrapping_key(&self, spec: WrappingKeySpec) -> PrivateKey {
-        PrivateKey::new(&mut getrandom::SysRng, spec.bits())
+        let bits = spec.bits().expect("an RSA wrapping key spec");
+        PrivateKey::new(&mut getrandom::SysRng, bits)
             .expect("RSA key generation with the OS RNG failed")
     }
 }
@@ -150,6 +153,8 @@ impl ImportParameters {
                 buf.truncate(len);
                 return Some(buf);
             }
+            // Not RSA: no rule set accepts it, nothing to unwrap with.
+            WrappingAlgorithm::Sm2pke => return None,
         };
         Some(Zeroizing::new(out))
     }
@@ -255,6 +260,7 @@ pub fn wrap_key_material(
             out.extend_from_slice(wrapped);
             return Ok(out);
         }
+        WrappingAlgorithm::Sm2pke => return Err("SM2PKE is not supported".into()),
     }
     .map_err(|e| e.to_string())
 }

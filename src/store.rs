@@ -184,6 +184,15 @@ struct Record {
     internal: bool,
 }
 
+/// Where a key parameter leads.
+enum Target {
+    /// A live key.
+    Key(u32),
+    /// `alias/aws/<service>` whose AWS managed key does not exist yet: using
+    /// the alias creates it.
+    NewManaged(String),
+}
+
 /// Which identifiers an operation accepts for its key.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Accept {
@@ -714,13 +723,69 @@ impl Kms {
 
     // ----- resolution -------------------------------------------------------
 
-    /// Resolves a KeyId parameter to a live key index (spec §9, decisions).
+    /// Resolves a `KeyId` parameter to a live key index (spec §9, decisions).
     fn resolve(&mut self, key_id: &str, accept: Accept, trail: &mut Trail) -> KmsResult<u32> {
+        self.resolve_member("keyId", key_id, accept, trail)
+    }
+
+    /// Resolves the key parameter `member` (`keyId`, `targetKeyId`, ...),
+    /// creating an AWS managed key on first use of its alias.
+    fn resolve_member(
+        &mut self,
+        member: &str,
+        key_id: &str,
+        accept: Accept,
+        trail: &mut Trail,
+    ) -> KmsResult<u32> {
+        match self.lookup(member, key_id, accept, trail)? {
+            Target::Key(idx) => Ok(idx),
+            Target::NewManaged(alias) => {
+                let idx = self.create_managed_key(&alias);
+                trail.key = Some(idx);
+                Ok(idx)
+            }
+        }
+    }
+
+    /// Resolution for the cryptographic operations, which take `DryRun`: a
+    /// dry run does not create the AWS managed key of an `alias/aws/<service>`
+    /// used for the first time (`None`: that key would be new, and Enabled).
+    fn resolve_crypto(
+        &mut self,
+        member: &str,
+        key_id: &str,
+        trail: &mut Trail,
+        dry_run: bool,
+    ) -> KmsResult<Option<u32>> {
+        if !dry_run {
+            return self
+                .resolve_member(member, key_id, Accept::KeyOrAlias, trail)
+                .map(Some);
+        }
+        Ok(
+            match self.lookup(member, key_id, Accept::KeyOrAlias, trail)? {
+                Target::Key(idx) => Some(idx),
+                Target::NewManaged(_) => None,
+            },
+        )
+    }
+
+    /// Finds the key a key parameter names, changing nothing.
+    fn lookup(
+        &mut self,
+        member: &str,
+        key_id: &str,
+        accept: Accept,
+        trail: &mut Trail,
+    ) -> KmsResult<Target> {
         // AWS's KeyIdType: 1–2048 characters. Longer input is not echoed.
+        if key_id.is_empty() {
+            return Err(KmsError::empty(member));
+        }
         if key_id.len() > 2048 {
-            return Err(KmsError::ValidationException(
-                "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048".into(),
-            ));
+            return Err(KmsError::ValidationException(format!(
+                "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to 2048"
+            )));
         }
         let local = key_id
             .strip_prefix("arn:aws:kms:")
@@ -752,7 +817,7 @@ impl Kms {
             }
             match self.aliases.get(name) {
                 Some(a) => a.target,
-                None if is_managed_alias(name) => self.create_managed_key(name),
+                None if is_managed_alias(name) => return Ok(Target::NewManaged(name.to_string())),
                 None => {
                     return Err(KmsError::NotFoundException(format!(
                         "Alias {} is not found.",
@@ -772,7 +837,7 @@ impl Kms {
         if matches!(self.keys[idx as usize], AnyKey::Deleted(_)) {
             return Err(KmsError::not_found(&self.arn(&id)));
         }
-        Ok(idx)
+        Ok(Target::Key(idx))
     }
 
     fn fresh_id(&self) -> [u8; 16] {
@@ -913,48 +978,32 @@ impl Kms {
     /// PendingImport (EXTERNAL) (spec §2).
     pub fn create_key(&mut self, req: CreateKeyRequest) -> KmsResult<KeyMetadataResponse> {
         self.run("CreateKey", |kms, trail| {
-            for (field, v) in [
-                ("keySpec", &req.key_spec),
-                ("customerMasterKeySpec", &req.customer_master_key_spec),
-            ] {
-                if let Some(spec) = v
-                    && spec != ALGORITHM
-                {
-                    if KNOWN_KEY_SPECS.contains(&spec.as_str()) {
-                        return Err(KmsError::UnsupportedOperationException(format!(
-                            "KeySpec {spec} is not supported: this reference implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
-                        )));
-                    }
-                    return Err(KmsError::validation(field, spec, "Member must satisfy enum value set"));
-                }
+            // Valid AWS values outside this reference's scope. (Unknown
+            // values never get here: the wire layer answers them.)
+            let specs = [
+                req.key_spec.map(KeySpec::as_str),
+                req.customer_master_key_spec.map(CustomerMasterKeySpec::as_str),
+            ];
+            if let Some(spec) = specs.into_iter().flatten().find(|s| *s != ALGORITHM) {
+                return Err(KmsError::UnsupportedOperationException(format!(
+                    "KeySpec {spec} is not supported: this reference implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
+                )));
             }
-            if let Some(u) = &req.key_usage
-                && u != "ENCRYPT_DECRYPT"
+            if let Some(u) = req.key_usage
+                && u != KeyUsage::EncryptDecrypt
             {
-                if ["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"].contains(&u.as_str()) {
+                return Err(KmsError::UnsupportedOperationException(format!(
+                    "KeyUsage {u} is not supported: this reference implements ENCRYPT_DECRYPT keys only."
+                )));
+            }
+            let external = match req.origin {
+                None | Some(Origin::AwsKms) => false,
+                Some(Origin::External) => true,
+                Some(o @ (Origin::AwsCloudhsm | Origin::ExternalKeyStore)) => {
                     return Err(KmsError::UnsupportedOperationException(format!(
-                        "KeyUsage {u} is not supported: this reference implements ENCRYPT_DECRYPT keys only."
+                        "Origin {o} is not supported: custom key stores are out of scope."
                     )));
                 }
-                return Err(KmsError::validation("keyUsage", u, "Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT]"));
-            }
-            let origin = match req.origin.as_deref() {
-                None => Origin::AwsKms,
-                Some(o) => match Origin::parse(o) {
-                    Some(o) => o,
-                    None if ["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"].contains(&o) => {
-                        return Err(KmsError::UnsupportedOperationException(format!(
-                            "Origin {o} is not supported: custom key stores are out of scope."
-                        )));
-                    }
-                    None => {
-                        return Err(KmsError::validation(
-                            "origin",
-                            o,
-                            "Member must satisfy enum value set: [AWS_CLOUDHSM, EXTERNAL, EXTERNAL_KEY_STORE, AWS_KMS]",
-                        ));
-                    }
-                },
             };
             if req.multi_region == Some(true) {
                 return Err(KmsError::UnsupportedOperationException(
@@ -966,11 +1015,10 @@ impl Kms {
             let tags = check_tags(req.tags.as_deref().unwrap_or(&[]))?;
             let now = kms.clock.now();
             let id = kms.fresh_id();
-            let mut k = match origin {
-                Origin::AwsKms => AnyKey::Enabled(Key::<Enabled, AwsKms>::create_with_id(id, now)),
-                Origin::External => {
-                    AnyKey::ExtPendingImport(Key::<PendingImport, External>::create_with_id(id, now))
-                }
+            let mut k = if external {
+                AnyKey::ExtPendingImport(Key::<PendingImport, External>::create_with_id(id, now))
+            } else {
+                AnyKey::Enabled(Key::<Enabled, AwsKms>::create_with_id(id, now))
             };
             let core = k.core_mut().expect("new key");
             core.description = description;
@@ -1153,17 +1201,27 @@ impl Kms {
     // ----- operations: cryptography ------------------------------------------
 
     /// Encrypt: 1–4096 bytes under the current backing key (spec §7).
+    /// `DryRun`: every check, then DryRunOperationException instead of a
+    /// ciphertext.
     pub fn encrypt(&mut self, req: EncryptRequest) -> KmsResult<EncryptResponse> {
         self.run("Encrypt", |kms, trail| {
+            let dry_run = req.dry_run == Some(true);
             // The key is resolved before the arguments are validated
             // (docs/decisions.md, order of checks).
-            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
-            check_algorithm(req.encryption_algorithm.as_deref())?;
+            let idx = kms.resolve_crypto("keyId", &req.key_id, trail, dry_run)?;
+            check_algorithm("encryptionAlgorithm", req.encryption_algorithm)?;
             check_plaintext(req.plaintext.expose())?;
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             check_context(ctx)?;
+            // None: a new AWS managed key, which would be Enabled.
+            let Some(idx) = idx else {
+                return Err(KmsError::dry_run());
+            };
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
+            if dry_run {
+                return Err(KmsError::dry_run());
+            }
             let blob = key.encrypt_owned(req.plaintext.0, ctx);
             trail.material = key.material_raw(key.current());
             Ok(EncryptResponse {
@@ -1177,15 +1235,20 @@ impl Kms {
     /// The decryption path shared by Decrypt and ReEncrypt (docs/decisions.md
     /// order (a)–(f)). Returns the key index, plaintext and material id.
     /// The blob's buffer becomes the plaintext (decrypted in place).
+    /// `key_id` is the optional key parameter (`member` names it); under
+    /// `dry_run` it does not create an AWS managed key.
     fn open_ciphertext(
         &mut self,
         blob: Vec<u8>,
-        key_id: Option<&str>,
+        (member, key_id): (&str, Option<&str>),
         ctx: &EncryptionContext,
         trail: &mut Trail,
+        dry_run: bool,
     ) -> KmsResult<(u32, SecretBytes, Option<String>)> {
+        // Some(None): an AWS managed key not created yet, which made no
+        // ciphertext.
         let given = match key_id {
-            Some(k) => Some(self.resolve(k, Accept::KeyOrAlias, trail)?),
+            Some(k) => Some(self.resolve_crypto(member, k, trail, dry_run)?),
             None => None,
         };
         check_blob("ciphertextBlob", &blob)?;
@@ -1196,7 +1259,7 @@ impl Kms {
             .index
             .get(&key_id)
             .ok_or_else(KmsError::invalid_ciphertext)?;
-        if given.is_some_and(|g| g != idx) {
+        if given.is_some_and(|g| g != Some(idx)) {
             return Err(KmsError::IncorrectKeyException(
                 "The key ID in the request does not identify a CMK that can perform this operation."
                     .into(),
@@ -1216,13 +1279,25 @@ impl Kms {
     }
 
     /// Decrypt: with the backing key named in the blob; the context must match
-    /// exactly (spec §7).
+    /// exactly (spec §7). `DryRun`: every check, authentication included,
+    /// then DryRunOperationException instead of the plaintext.
     pub fn decrypt(&mut self, req: DecryptRequest) -> KmsResult<DecryptResponse> {
         self.run("Decrypt", |kms, trail| {
-            check_algorithm(req.encryption_algorithm.as_deref())?;
+            let dry_run = req.dry_run == Some(true);
+            check_algorithm("encryptionAlgorithm", req.encryption_algorithm)?;
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
-            let (idx, pt, mid) =
-                kms.open_ciphertext(req.ciphertext_blob.0, req.key_id.as_deref(), ctx, trail)?;
+            let (idx, pt, mid) = kms.open_ciphertext(
+                req.ciphertext_blob.0,
+                ("keyId", req.key_id.as_deref()),
+                ctx,
+                trail,
+                dry_run,
+            )?;
+            if dry_run {
+                // The plaintext is wiped as it is dropped.
+                drop(pt);
+                return Err(KmsError::dry_run());
+            }
             Ok(DecryptResponse {
                 key_id: kms.arn_idx(idx),
                 plaintext: SecretBlob(pt),
@@ -1233,10 +1308,22 @@ impl Kms {
     }
 
     /// ReEncrypt: decrypt under the source, encrypt under the destination.
+    /// `DryRun`: every check of both halves, then DryRunOperationException.
     pub fn re_encrypt(&mut self, req: ReEncryptRequest) -> KmsResult<ReEncryptResponse> {
         self.run("ReEncrypt", |kms, trail| {
+            let dry_run = req.dry_run == Some(true);
             let mut dest_trail = Trail::default();
-            let dest = kms.resolve(&req.destination_key_id, Accept::KeyOrAlias, &mut dest_trail)?;
+            let dest = kms.resolve_crypto(
+                "destinationKeyId",
+                &req.destination_key_id,
+                &mut dest_trail,
+                dry_run,
+            )?;
+            check_algorithm("sourceEncryptionAlgorithm", req.source_encryption_algorithm)?;
+            check_algorithm(
+                "destinationEncryptionAlgorithm",
+                req.destination_encryption_algorithm,
+            )?;
             let sctx = req
                 .source_encryption_context
                 .as_ref()
@@ -1248,12 +1335,20 @@ impl Kms {
             check_context(dctx)?;
             let (src, pt, smid) = kms.open_ciphertext(
                 req.ciphertext_blob.0,
-                req.source_key_id.as_deref(),
+                ("sourceKeyId", req.source_key_id.as_deref()),
                 sctx,
                 trail,
+                dry_run,
             )?;
             trail.key = dest_trail.key;
+            // None: a new AWS managed key, which would be Enabled.
+            let Some(dest) = dest else {
+                return Err(KmsError::dry_run());
+            };
             let key = kms.enabled(dest)?;
+            if dry_run {
+                return Err(KmsError::dry_run());
+            }
             let blob = key.encrypt(&pt, dctx);
             let dmid = key.material_id(key.current());
             Ok(ReEncryptResponse {
@@ -1275,18 +1370,12 @@ impl Kms {
         with_plaintext: bool,
     ) -> KmsResult<GenerateDataKeyResponse> {
         self.run(op, |kms, trail| {
+            let dry_run = req.dry_run == Some(true);
             // Resolve first (docs/decisions.md, order of checks).
-            let idx = kms.resolve(&req.key_id, Accept::KeyOrAlias, trail)?;
-            let len = match (req.key_spec.as_deref(), req.number_of_bytes) {
-                (Some("AES_256"), None) => 32,
-                (Some("AES_128"), None) => 16,
-                (Some(s), None) => {
-                    return Err(KmsError::validation(
-                        "keySpec",
-                        s,
-                        "Member must satisfy enum value set: [AES_256, AES_128]",
-                    ));
-                }
+            let idx = kms.resolve_crypto("keyId", &req.key_id, trail, dry_run)?;
+            let len = match (req.key_spec, req.number_of_bytes) {
+                (Some(DataKeySpec::Aes256), None) => 32,
+                (Some(DataKeySpec::Aes128), None) => 16,
                 (None, Some(n)) if (1..=1024).contains(&n) => n as usize,
                 (None, Some(n)) if n < 1 => {
                     return Err(KmsError::validation(
@@ -1310,8 +1399,15 @@ impl Kms {
             };
             let ctx = req.encryption_context.as_ref().unwrap_or(&EMPTY_CONTEXT);
             check_context(ctx)?;
+            // None: a new AWS managed key, which would be Enabled.
+            let Some(idx) = idx else {
+                return Err(KmsError::dry_run());
+            };
             let arn = kms.arn_idx(idx);
             let key = kms.enabled(idx)?;
+            if dry_run {
+                return Err(KmsError::dry_run());
+            }
             let mut data_key = SecretBytes::new(vec![0u8; len]);
             random_bytes(&mut data_key);
             let blob = key.encrypt(&data_key, ctx);
@@ -1716,12 +1812,15 @@ impl Kms {
     ) -> KmsResult<GetParametersForImportResponse> {
         self.run("GetParametersForImport", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
-            let algorithm = WrappingAlgorithm::parse(&req.wrapping_algorithm)
+            // AWS values the rule set does not accept (RSAES_PKCS1_V1_5 under
+            // `current`, SM2PKE and SM2 always) are answered with the rule
+            // set's values.
+            let algorithm = Some(req.wrapping_algorithm)
                 .filter(|a| kms.rules.wrapping_algorithms.contains(a))
                 .ok_or_else(|| {
                     KmsError::validation(
                         "wrappingAlgorithm",
-                        &req.wrapping_algorithm,
+                        req.wrapping_algorithm,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
                             kms.rules
@@ -1733,12 +1832,12 @@ impl Kms {
                         ),
                     )
                 })?;
-            let spec = WrappingKeySpec::parse(&req.wrapping_key_spec)
-                .filter(|s| kms.rules.wrapping_key_specs.contains(s))
+            let spec = Some(req.wrapping_key_spec)
+                .filter(|s| kms.rules.wrapping_key_specs.contains(s) && s.bits().is_some())
                 .ok_or_else(|| {
                     KmsError::validation(
                         "wrappingKeySpec",
-                        &req.wrapping_key_spec,
+                        req.wrapping_key_spec,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
                             kms.rules
@@ -1781,30 +1880,16 @@ impl Kms {
     ) -> KmsResult<ImportKeyMaterialResponse> {
         self.run("ImportKeyMaterial", |kms, trail| {
             let idx = kms.resolve(&req.key_id, Accept::KeyOnly, trail)?;
-            let model = match req.expiration_model.as_deref() {
-                None => ExpirationModel::KeyMaterialExpires,
-                Some(m) => ExpirationModel::parse(m).ok_or_else(|| {
-                    KmsError::validation(
-                        "expirationModel",
-                        m,
-                        "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
-                    )
-                })?,
-            };
-            let import_type = match req.import_type.as_deref() {
-                None => None,
+            let model = req
+                .expiration_model
+                .unwrap_or(ExpirationModel::KeyMaterialExpires);
+            let import_type = match req.import_type {
                 Some(t) if !kms.rules.new_key_material_import => {
                     return Err(KmsError::ValidationException(format!(
                         "ImportType {t} is not supported: only the same key material can be imported under the classic rules."
                     )));
                 }
-                Some(t) => Some(ImportType::parse(t).ok_or_else(|| {
-                    KmsError::validation(
-                        "importType",
-                        t,
-                        "Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]",
-                    )
-                })?),
+                t => t,
             };
             check_blob("importToken", &req.import_token.0)?;
             check_blob("encryptedKeyMaterial", &req.encrypted_key_material.0)?;
@@ -2023,7 +2108,8 @@ impl Kms {
     pub fn create_alias(&mut self, req: AliasRequest) -> KmsResult<Empty> {
         self.run("CreateAlias", |kms, trail| {
             // The target is resolved first (docs/decisions.md, order of checks).
-            let idx = kms.resolve(&req.target_key_id, Accept::KeyOnly, trail)?;
+            let idx =
+                kms.resolve_member("targetKeyId", &req.target_key_id, Accept::KeyOnly, trail)?;
             check_alias_name(&req.alias_name)?;
             if req.alias_name.starts_with("alias/aws/") {
                 return Err(reserved_alias());
@@ -2052,7 +2138,8 @@ impl Kms {
     /// deletion.
     pub fn update_alias(&mut self, req: AliasRequest) -> KmsResult<Empty> {
         self.run("UpdateAlias", |kms, trail| {
-            let idx = kms.resolve(&req.target_key_id, Accept::KeyOnly, trail)?;
+            let idx =
+                kms.resolve_member("targetKeyId", &req.target_key_id, Accept::KeyOnly, trail)?;
             check_alias_name(&req.alias_name)?;
             if req.alias_name.starts_with("alias/aws/") {
                 return Err(reserved_alias());
@@ -2183,25 +2270,6 @@ fn import_into<S: WithMaterial>(
     }
 }
 
-const KNOWN_KEY_SPECS: &[&str] = &[
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "ECC_NIST_EDWARDS25519",
-    "HMAC_224",
-    "HMAC_256",
-    "HMAC_384",
-    "HMAC_512",
-    "SM2",
-    "ML_DSA_44",
-    "ML_DSA_65",
-    "ML_DSA_87",
-];
-
 fn is_managed_alias(name: &str) -> bool {
     name.strip_prefix("alias/aws/").is_some_and(|s| {
         !s.is_empty()
@@ -2218,6 +2286,9 @@ fn reserved_alias() -> KmsError {
 
 /// Alias naming rules (spec §9).
 fn check_alias_name(name: &str) -> KmsResult<()> {
+    if name.is_empty() {
+        return Err(KmsError::empty("aliasName"));
+    }
     let Some(rest) = name.strip_prefix("alias/") else {
         return Err(KmsError::ValidationException(
             "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html".into(),
@@ -2360,11 +2431,12 @@ fn check_context(ctx: &EncryptionContext) -> KmsResult<()> {
     Ok(())
 }
 
-fn check_algorithm(a: Option<&str>) -> KmsResult<()> {
+/// The algorithms of asymmetric keys are refused for symmetric keys.
+fn check_algorithm(member: &str, a: Option<EncryptionAlgorithm>) -> KmsResult<()> {
     match a {
-        None | Some("SYMMETRIC_DEFAULT") => Ok(()),
+        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
         Some(a) => Err(KmsError::validation(
-            "encryptionAlgorithm",
+            member,
             a,
             "Member must satisfy enum value set: [SYMMETRIC_DEFAULT]",
         )),

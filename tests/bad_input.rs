@@ -133,8 +133,8 @@ fn malformed_key_ids_are_invalid_key_id() {
     let key_prefix = format!("key/{}", w.key);
     let arn_bad_resource = format!("arn:aws:kms:us-east-1:111122223333:keys/{}", w.key);
     let arn_bad_id = "arn:aws:kms:us-east-1:111122223333:key/xyz".to_string();
+    // (An empty key id is a ValidationException: `empty_key_ids_...` below.)
     for id in [
-        "",
         "not-a-key",
         upper.as_str(),
         short.as_str(),
@@ -295,20 +295,19 @@ fn plaintext_of_0_or_4097_bytes_is_a_validation_error() {
 #[test]
 fn generate_data_key_needs_exactly_one_valid_size() {
     let mut w = world(Rules::current());
-    let req = |spec: Option<&str>, n: Option<i64>| GenerateDataKeyRequest {
+    let req = |spec: Option<DataKeySpec>, n: Option<i64>| GenerateDataKeyRequest {
         key_id: w.key.clone(),
-        key_spec: spec.map(String::from),
+        key_spec: spec,
         number_of_bytes: n,
         ..Default::default()
     };
+    // (Unknown key specs cannot be typed: tests/wire_bad_input.rs.)
     for (spec, n) in [
-        (Some("AES_256"), Some(32)),
+        (Some(DataKeySpec::Aes256), Some(32)),
         (None, None),
         (None, Some(0)),
         (None, Some(1025)),
         (None, Some(-1)),
-        (Some("AES_512"), None),
-        (Some(""), None),
     ] {
         refused(&mut w.kms, "ValidationException", |k| {
             k.generate_data_key(req(spec, n))
@@ -320,8 +319,8 @@ fn generate_data_key_needs_exactly_one_valid_size() {
     for (spec, n, len) in [
         (None, Some(1), 1),
         (None, Some(1024), 1024),
-        (Some("AES_128"), None, 16),
-        (Some("AES_256"), None, 32),
+        (Some(DataKeySpec::Aes128), None, 16),
+        (Some(DataKeySpec::Aes256), None, 32),
     ] {
         let r = w.kms.generate_data_key(req(spec, n)).unwrap();
         assert_eq!(r.plaintext.unwrap().expose().len(), len);
@@ -651,19 +650,22 @@ fn expiration_model_and_valid_to_must_agree() {
     let mut w = world(Rules::current());
     let key = pending_import_key(&mut w);
     let p = prepare(&mut w.kms, &key, &M);
-    let req = |model: Option<&str>, valid_to: Option<u64>| ImportKeyMaterialRequest {
+    let req = |model: Option<ExpirationModel>, valid_to: Option<u64>| ImportKeyMaterialRequest {
         key_id: key.clone(),
         import_token: Blob(p.token.clone()),
         encrypted_key_material: Blob(p.wrapped.clone()),
-        expiration_model: model.map(String::from),
+        expiration_model: model,
         valid_to: valid_to.map(Timestamp),
         import_type: None,
     };
+    // (An unknown ExpirationModel cannot be typed: tests/wire_bad_input.rs.)
     for (model, vt) in [
-        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(T0 + DAY)),
-        (Some("KEY_MATERIAL_EXPIRES"), None),
+        (
+            Some(ExpirationModel::KeyMaterialDoesNotExpire),
+            Some(T0 + DAY),
+        ),
+        (Some(ExpirationModel::KeyMaterialExpires), None),
         (None, None),
-        (Some("NEVER"), None),
     ] {
         refused(&mut w.kms, "ValidationException", |k| {
             k.import_key_material(req(model, vt))
@@ -706,24 +708,51 @@ fn different_material_is_refused_before_a_bad_valid_to() {
     });
 }
 
+/// AWS's wrapping algorithms and specs that the rule set does not accept are
+/// ValidationExceptions listing the rule set's values. (Values AWS does not
+/// know cannot be typed: tests/wire_bad_input.rs.)
 #[test]
-fn unknown_wrapping_algorithm_or_spec_is_a_validation_error() {
-    let mut w = world(Rules::current());
-    let key = pending_import_key(&mut w);
-    for (alg, spec) in [
-        ("RSAES_OAEP_SHA_512", "RSA_2048"),
-        ("", "RSA_2048"),
-        ("RSAES_OAEP_SHA_256", "RSA_1024"),
-        ("RSAES_OAEP_SHA_256", ""),
-        ("RSAES_PKCS1_V1_5", "RSA_2048"),
+fn wrapping_algorithms_and_specs_outside_the_rule_set_are_validation_errors() {
+    use WrappingAlgorithm as A;
+    use WrappingKeySpec as S;
+    for (rules, alg, spec, message) in [
+        (
+            Rules::current(),
+            A::RsaesPkcs1V15,
+            S::Rsa2048,
+            "1 validation error detected: Value 'RSAES_PKCS1_V1_5' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256, RSA_AES_KEY_WRAP_SHA_1]",
+        ),
+        (
+            Rules::current(),
+            A::Sm2pke,
+            S::Rsa2048,
+            "1 validation error detected: Value 'SM2PKE' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256, RSA_AES_KEY_WRAP_SHA_1]",
+        ),
+        (
+            Rules::current(),
+            A::RsaesOaepSha256,
+            S::Sm2,
+            "1 validation error detected: Value 'SM2' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096]",
+        ),
+        (
+            Rules::classic(),
+            A::RsaAesKeyWrapSha256,
+            S::Rsa2048,
+            "1 validation error detected: Value 'RSA_AES_KEY_WRAP_SHA_256' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSAES_PKCS1_V1_5]",
+        ),
+        (
+            Rules::classic(),
+            A::RsaesOaepSha256,
+            S::Rsa4096,
+            "1 validation error detected: Value 'RSA_4096' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048]",
+        ),
     ] {
-        refused(&mut w.kms, "ValidationException", |k| {
-            k.get_parameters_for_import(GetParametersForImportRequest {
-                key_id: key.clone(),
-                wrapping_algorithm: alg.into(),
-                wrapping_key_spec: spec.into(),
-            })
+        let mut w = world(rules);
+        let key = pending_import_key(&mut w);
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            params(k, &key, alg, spec)
         });
+        assert_eq!(e.message(), message);
     }
 }
 
@@ -753,6 +782,433 @@ fn resolving_the_key_comes_before_validating_arguments() {
     });
 }
 
+// ----- request validation (issue 12) -------------------------------------------
+
+/// `Value '' at '<member>' ...`: AWS's message for an empty required string.
+fn empty_message(member: &str) -> String {
+    format!(
+        "1 validation error detected: Value '' at '{member}' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    )
+}
+
+#[test]
+fn empty_key_ids_are_validation_errors_in_every_operation() {
+    let mut w = world(Rules::current());
+    let blob = encrypt(&mut w.kms, &w.key, b"x");
+    let before = snapshot(&mut w.kms);
+    let results = every_operation(&mut w.kms, "", &blob);
+    assert_eq!(results.len(), 25);
+    for (op, result) in results {
+        assert_eq!(result, "ValidationException", "{op} with an empty key id");
+    }
+    assert_eq!(snapshot(&mut w.kms), before, "nothing changed");
+    // The message names the member that is empty.
+    let e = refused(&mut w.kms, "ValidationException", |k| describe(k, ""));
+    assert_eq!(e.message(), empty_message("keyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        try_encrypt(k, "", b"x")
+    });
+    assert_eq!(e.message(), empty_message("keyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.decrypt(DecryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            key_id: Some(String::new()),
+            ..Default::default()
+        })
+    });
+    assert_eq!(e.message(), empty_message("keyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.re_encrypt(ReEncryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            destination_key_id: String::new(),
+            ..Default::default()
+        })
+    });
+    assert_eq!(e.message(), empty_message("destinationKeyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.re_encrypt(ReEncryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            source_key_id: Some(String::new()),
+            destination_key_id: w.key.clone(),
+            ..Default::default()
+        })
+    });
+    assert_eq!(e.message(), empty_message("sourceKeyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        alias(k, "alias/new", "")
+    });
+    assert_eq!(e.message(), empty_message("targetKeyId"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.list_aliases(ListRequest {
+            key_id: Some(String::new()),
+            ..Default::default()
+        })
+    });
+    assert_eq!(e.message(), empty_message("keyId"));
+    // An empty alias name, in the three alias operations.
+    let key = w.key.clone();
+    let e = refused(&mut w.kms, "ValidationException", |k| alias(k, "", &key));
+    assert_eq!(e.message(), empty_message("aliasName"));
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.update_alias(AliasRequest {
+            alias_name: String::new(),
+            target_key_id: key.clone(),
+        })
+    });
+    assert_eq!(e.message(), empty_message("aliasName"));
+    let e = w
+        .kms
+        .delete_alias(DeleteAliasRequest {
+            alias_name: String::new(),
+        })
+        .unwrap_err();
+    assert_eq!(e.message(), empty_message("aliasName"));
+    // The refusal is recorded like any other (the call reached the store).
+    let last = w.kms.events().pop().unwrap();
+    assert_eq!(
+        (last.event_name, last.error_code, last.key_arn),
+        ("DeleteAlias", Some("ValidationException"), None)
+    );
+}
+
+#[test]
+fn aws_values_outside_the_scope_keep_their_answers() {
+    let mut w = world(Rules::current());
+    let create = |k: &mut Kms, req: CreateKeyRequest| k.create_key(req);
+    for spec in KeySpec::VALUES.iter().filter_map(|v| KeySpec::parse(v)) {
+        if spec == KeySpec::SymmetricDefault {
+            continue;
+        }
+        let e = refused(&mut w.kms, "UnsupportedOperationException", |k| {
+            create(
+                k,
+                CreateKeyRequest {
+                    key_spec: Some(spec),
+                    ..Default::default()
+                },
+            )
+        });
+        assert!(e.message().contains(spec.as_str()), "{}", e.message());
+    }
+    for spec in CustomerMasterKeySpec::VALUES
+        .iter()
+        .filter_map(|v| CustomerMasterKeySpec::parse(v))
+        .filter(|s| *s != CustomerMasterKeySpec::SymmetricDefault)
+    {
+        refused(&mut w.kms, "UnsupportedOperationException", |k| {
+            create(
+                k,
+                CreateKeyRequest {
+                    customer_master_key_spec: Some(spec),
+                    ..Default::default()
+                },
+            )
+        });
+    }
+    for usage in KeyUsage::VALUES
+        .iter()
+        .filter_map(|v| KeyUsage::parse(v))
+        .filter(|u| *u != KeyUsage::EncryptDecrypt)
+    {
+        refused(&mut w.kms, "UnsupportedOperationException", |k| {
+            create(
+                k,
+                CreateKeyRequest {
+                    key_usage: Some(usage),
+                    ..Default::default()
+                },
+            )
+        });
+    }
+    for origin in [Origin::AwsCloudhsm, Origin::ExternalKeyStore] {
+        let e = refused(&mut w.kms, "UnsupportedOperationException", |k| {
+            create(
+                k,
+                CreateKeyRequest {
+                    origin: Some(origin),
+                    ..Default::default()
+                },
+            )
+        });
+        assert_eq!(
+            e.message(),
+            format!("Origin {origin} is not supported: custom key stores are out of scope.")
+        );
+    }
+    // The asymmetric encryption algorithms, on a symmetric key.
+    let blob = encrypt(&mut w.kms, &w.key, b"x");
+    for alg in [
+        EncryptionAlgorithm::RsaesOaepSha1,
+        EncryptionAlgorithm::RsaesOaepSha256,
+        EncryptionAlgorithm::Sm2pke,
+    ] {
+        let msg = |member: &str| {
+            format!(
+                "1 validation error detected: Value '{alg}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [SYMMETRIC_DEFAULT]"
+            )
+        };
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            k.encrypt(EncryptRequest {
+                key_id: w.key.clone(),
+                plaintext: b"x".as_slice().into(),
+                encryption_algorithm: Some(alg),
+                ..Default::default()
+            })
+        });
+        assert_eq!(e.message(), msg("encryptionAlgorithm"));
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            k.decrypt(DecryptRequest {
+                ciphertext_blob: Blob(blob.clone()),
+                encryption_algorithm: Some(alg),
+                ..Default::default()
+            })
+        });
+        assert_eq!(e.message(), msg("encryptionAlgorithm"));
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            k.re_encrypt(ReEncryptRequest {
+                ciphertext_blob: Blob(blob.clone()),
+                destination_key_id: w.key.clone(),
+                source_encryption_algorithm: Some(alg),
+                ..Default::default()
+            })
+        });
+        assert_eq!(e.message(), msg("sourceEncryptionAlgorithm"));
+        let e = refused(&mut w.kms, "ValidationException", |k| {
+            k.re_encrypt(ReEncryptRequest {
+                ciphertext_blob: Blob(blob.clone()),
+                destination_key_id: w.key.clone(),
+                destination_encryption_algorithm: Some(alg),
+                ..Default::default()
+            })
+        });
+        assert_eq!(e.message(), msg("destinationEncryptionAlgorithm"));
+    }
+    // SYMMETRIC_DEFAULT, given explicitly, is fine everywhere.
+    let sym = Some(EncryptionAlgorithm::SymmetricDefault);
+    w.kms
+        .re_encrypt(ReEncryptRequest {
+            ciphertext_blob: Blob(blob),
+            destination_key_id: w.key.clone(),
+            source_encryption_algorithm: sym,
+            destination_encryption_algorithm: sym,
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+const DRY_RUN_MESSAGE: &str = "The request would have succeeded, but the DryRun option is set.";
+
+/// The five operations with `DryRun`, each as a call on `key` (an id or an
+/// alias) of a store whose `blob` was made by `key` with no context.
+fn dry_run_calls(
+    kms: &mut Kms,
+    key: &str,
+    blob: &[u8],
+    dry_run: Option<bool>,
+) -> Vec<(&'static str, KmsResult<()>)> {
+    let gdk = || GenerateDataKeyRequest {
+        key_id: key.into(),
+        key_spec: Some(DataKeySpec::Aes256),
+        dry_run,
+        ..Default::default()
+    };
+    vec![
+        (
+            "Encrypt",
+            kms.encrypt(EncryptRequest {
+                key_id: key.into(),
+                plaintext: b"secret".as_slice().into(),
+                dry_run,
+                ..Default::default()
+            })
+            .map(drop),
+        ),
+        (
+            "Decrypt",
+            kms.decrypt(DecryptRequest {
+                ciphertext_blob: Blob(blob.to_vec()),
+                key_id: Some(key.into()),
+                dry_run,
+                ..Default::default()
+            })
+            .map(drop),
+        ),
+        (
+            "ReEncrypt",
+            kms.re_encrypt(ReEncryptRequest {
+                ciphertext_blob: Blob(blob.to_vec()),
+                source_key_id: Some(key.into()),
+                destination_key_id: key.into(),
+                dry_run,
+                ..Default::default()
+            })
+            .map(drop),
+        ),
+        ("GenerateDataKey", kms.generate_data_key(gdk()).map(drop)),
+        (
+            "GenerateDataKeyWithoutPlaintext",
+            kms.generate_data_key_without_plaintext(gdk()).map(drop),
+        ),
+    ]
+}
+
+#[test]
+fn dry_run_answers_dry_run_operation_exception_and_changes_nothing() {
+    let mut w = world(Rules::current());
+    let blob = encrypt(&mut w.kms, &w.key, b"secret");
+    for key in [w.key.clone(), w.arn.clone(), "alias/app".to_string()] {
+        let before = snapshot(&mut w.kms);
+        let events = w.kms.event_count();
+        let calls = dry_run_calls(&mut w.kms, &key, &blob, Some(true));
+        // The audit trail has each call, refused.
+        let trail = w.kms.events();
+        assert_eq!(trail.len(), events + 5);
+        for ((op, r), e) in calls.into_iter().zip(&trail[events..]) {
+            assert_err(r, "DryRunOperationException", DRY_RUN_MESSAGE);
+            assert_eq!(e.event_name, op);
+            assert_eq!(e.error_code, Some("DryRunOperationException"));
+            assert_eq!(e.error_message.as_deref(), Some(DRY_RUN_MESSAGE));
+            assert_eq!(e.key_arn.as_deref(), Some(w.arn.as_str()), "{op}");
+        }
+        assert_eq!(snapshot(&mut w.kms), before, "a dry run changes nothing");
+        // DryRun false (or absent) is the real call.
+        for dry_run in [Some(false), None] {
+            for (op, r) in dry_run_calls(&mut w.kms, &key, &blob, dry_run) {
+                assert!(r.is_ok(), "{op}: {r:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn dry_run_of_a_call_that_would_fail_answers_its_real_error() {
+    let mut w = world(Rules::current());
+    let blob = encrypt(&mut w.kms, &w.key, b"secret");
+    let arn = w.arn.clone();
+    // Disabled: DisabledException, from every one of the five.
+    w.kms.disable_key(KeyIdRequest::new(&w.key)).unwrap();
+    let before = snapshot(&mut w.kms);
+    for (op, r) in dry_run_calls(&mut w.kms, &w.key, &blob, Some(true)) {
+        let e = assert_err_name(r, "DisabledException");
+        assert_eq!(e.message(), format!("{arn} is disabled."), "{op}");
+    }
+    assert_eq!(snapshot(&mut w.kms), before);
+    // Invalid arguments: the validation error.
+    w.kms.enable_key(KeyIdRequest::new(&w.key)).unwrap();
+    let e = refused(&mut w.kms, "ValidationException", |k| {
+        k.encrypt(EncryptRequest {
+            key_id: w.key.clone(),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    assert!(e.message().contains("'plaintext'"), "{}", e.message());
+    refused(&mut w.kms, "ValidationException", |k| {
+        k.generate_data_key(GenerateDataKeyRequest {
+            key_id: w.key.clone(),
+            number_of_bytes: Some(1025),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    // Decrypt authenticates: a wrong context is InvalidCiphertext.
+    refused(&mut w.kms, "InvalidCiphertextException", |k| {
+        k.decrypt(DecryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            encryption_context: Some(ctx(&[("a", "b")])),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    refused(&mut w.kms, "IncorrectKeyException", |k| {
+        k.decrypt(DecryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            key_id: Some(w.ext.clone()),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    // ReEncrypt checks the destination's state too.
+    let ext = w.ext.clone();
+    w.kms.disable_key(KeyIdRequest::new(&ext)).unwrap();
+    refused(&mut w.kms, "DisabledException", |k| {
+        k.re_encrypt(ReEncryptRequest {
+            ciphertext_blob: Blob(blob.clone()),
+            destination_key_id: ext.clone(),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    refused(&mut w.kms, "NotFoundException", |k| {
+        k.encrypt(EncryptRequest {
+            key_id: UNKNOWN.into(),
+            plaintext: b"x".as_slice().into(),
+            dry_run: Some(true),
+            ..Default::default()
+        })
+    });
+    // Pending deletion: KMSInvalidStateException, and the attempted use
+    // raises the alarm like a real call.
+    schedule_deletion(&mut w.kms, &w.key, Some(7)).unwrap();
+    let alarms = w.kms.alarms().len();
+    for (op, r) in dry_run_calls(&mut w.kms, &w.key, &blob, Some(true)) {
+        let e = assert_err_name(r, "KMSInvalidStateException");
+        assert_eq!(e.message(), format!("{arn} is pending deletion."), "{op}");
+    }
+    assert_eq!(w.kms.alarms().len(), alarms + 5);
+}
+
+#[test]
+fn dry_run_does_not_create_an_aws_managed_key() {
+    let mut w = world(Rules::current());
+    let keys = w.kms.key_count();
+    let managed = "alias/aws/dryrun";
+    let before = snapshot(&mut w.kms);
+    for r in [
+        w.kms
+            .encrypt(EncryptRequest {
+                key_id: managed.into(),
+                plaintext: b"x".as_slice().into(),
+                dry_run: Some(true),
+                ..Default::default()
+            })
+            .map(drop),
+        w.kms
+            .generate_data_key(GenerateDataKeyRequest {
+                key_id: managed.into(),
+                number_of_bytes: Some(32),
+                dry_run: Some(true),
+                ..Default::default()
+            })
+            .map(drop),
+    ] {
+        assert_err(r, "DryRunOperationException", DRY_RUN_MESSAGE);
+    }
+    let blob = encrypt(&mut w.kms, &w.key, b"x");
+    let before_blob = snapshot(&mut w.kms);
+    assert_eq!(before_blob.aliases, before.aliases);
+    let r = w.kms.re_encrypt(ReEncryptRequest {
+        ciphertext_blob: Blob(blob.clone()),
+        destination_key_id: managed.into(),
+        dry_run: Some(true),
+        ..Default::default()
+    });
+    assert_err(r, "DryRunOperationException", DRY_RUN_MESSAGE);
+    // The key that would be created made no ciphertext.
+    let r = w.kms.decrypt(DecryptRequest {
+        ciphertext_blob: Blob(blob),
+        key_id: Some(managed.into()),
+        dry_run: Some(true),
+        ..Default::default()
+    });
+    assert_err_name(r, "IncorrectKeyException");
+    assert_eq!(w.kms.key_count(), keys, "no AWS managed key was created");
+    assert_eq!(snapshot(&mut w.kms), before_blob);
+    // The real call creates it.
+    try_encrypt(&mut w.kms, managed, b"x").unwrap();
+    assert_eq!(w.kms.key_count(), keys + 1);
+}
+
 // ----- property tests ----------------------------------------------------------
 
 /// Strings that look like key identifiers of every kind, and random ones.
@@ -768,6 +1224,9 @@ fn key_id_strategy() -> impl Strategy<Value = String> {
     ]
     .prop_filter("managed aliases are created on use", |s| {
         !s.contains("alias/aws/")
+    })
+    .prop_filter("an empty key id is a ValidationException", |s| {
+        !s.is_empty()
     })
 }
 
@@ -849,7 +1308,7 @@ fn every_operation(kms: &mut Kms, id: &str, blob: &[u8]) -> Vec<(&'static str, &
                 key_id: id.into(),
                 import_token: Blob(vec![1; 98]),
                 encrypted_key_material: Blob(vec![1; 256]),
-                expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+                expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
                 ..Default::default()
             })),
         ),

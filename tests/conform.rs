@@ -282,8 +282,8 @@ faulty_impl! {
                 // unwraps the same material.
                 let p = self.inner.get_parameters_for_import(GetParametersForImportRequest {
                     key_id: req.key_id.clone(),
-                    wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-                    wrapping_key_spec: "RSA_2048".into(),
+                    wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+                    wrapping_key_spec: WrappingKeySpec::Rsa2048,
                 })?;
                 self.inner.import_key_material(ImportKeyMaterialRequest { import_token: p.import_token, ..req })
             }

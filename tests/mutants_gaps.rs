@@ -304,46 +304,54 @@ fn key_state_and_event_count_agree_with_the_store() {
 
 /// KeySpec SYMMETRIC_DEFAULT (either spelling of the field) is accepted; a
 /// known asymmetric or HMAC spec is UnsupportedOperation; an unknown one is a
-/// ValidationException; origins of custom key stores are UnsupportedOperation
-/// (store.rs `Kms::create_key`).
+/// ValidationException (on the wire: the typed request cannot hold it);
+/// origins of custom key stores are UnsupportedOperation (store.rs
+/// `Kms::create_key`).
 #[test]
 fn create_key_specs_and_origins() {
     let (mut kms, _clock) = store(Rules::current());
-    let with = |spec: Option<&str>, cmk: Option<&str>, origin: Option<&str>| CreateKeyRequest {
-        key_spec: spec.map(str::to_string),
-        customer_master_key_spec: cmk.map(str::to_string),
-        origin: origin.map(str::to_string),
-        ..Default::default()
-    };
+    let with =
+        |spec: Option<KeySpec>, cmk: Option<CustomerMasterKeySpec>, origin: Option<Origin>| {
+            CreateKeyRequest {
+                key_spec: spec,
+                customer_master_key_spec: cmk,
+                origin,
+                ..Default::default()
+            }
+        };
     for req in [
-        with(Some("SYMMETRIC_DEFAULT"), None, None),
-        with(None, Some("SYMMETRIC_DEFAULT"), None),
+        with(Some(KeySpec::SymmetricDefault), None, None),
+        with(None, Some(CustomerMasterKeySpec::SymmetricDefault), None),
     ] {
         let md = kms.create_key(req).unwrap().key_metadata;
         assert_eq!(md.key_state, KeyState::Enabled);
     }
-    for (req, name) in [
-        (
-            with(Some("RSA_2048"), None, None),
-            "UnsupportedOperationException",
+    for req in [
+        with(Some(KeySpec::Rsa2048), None, None),
+        with(None, Some(CustomerMasterKeySpec::Hmac256), None),
+        with(
+            Some(KeySpec::SymmetricDefault),
+            Some(CustomerMasterKeySpec::Sm2),
+            None,
         ),
-        (
-            with(None, Some("HMAC_256"), None),
-            "UnsupportedOperationException",
-        ),
-        (with(Some("AES_512"), None, None), "ValidationException"),
-        (
-            with(None, None, Some("AWS_CLOUDHSM")),
-            "UnsupportedOperationException",
-        ),
-        (
-            with(None, None, Some("EXTERNAL_KEY_STORE")),
-            "UnsupportedOperationException",
-        ),
-        (with(None, None, Some("SOMEWHERE")), "ValidationException"),
+        with(None, None, Some(Origin::AwsCloudhsm)),
+        with(None, None, Some(Origin::ExternalKeyStore)),
     ] {
         let e = kms.create_key(req).unwrap_err();
-        assert_eq!(e.name(), name, "{}", e.message());
+        assert_eq!(e.name(), "UnsupportedOperationException", "{}", e.message());
+    }
+    for body in [
+        r#"{"KeySpec":"AES_512"}"#,
+        r#"{"CustomerMasterKeySpec":"ML_DSA_44"}"#,
+        r#"{"Origin":"SOMEWHERE"}"#,
+    ] {
+        let r = kms_lifecycle::wire::dispatch(&mut kms, "CreateKey", body.as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (r.status, v["__type"].as_str()),
+            (400, Some("ValidationException")),
+            "{body}: {v}"
+        );
     }
 }
 
@@ -532,19 +540,24 @@ fn stale_rotation_events_do_not_rotate() {
 #[test]
 fn key_usage_and_key_count() {
     let (mut kms, _clock) = store(Rules::current());
-    let usage = |u: &str| CreateKeyRequest {
-        key_usage: Some(u.to_string()),
+    let usage = |u: KeyUsage| CreateKeyRequest {
+        key_usage: Some(u),
         ..Default::default()
     };
-    assert!(kms.create_key(usage("ENCRYPT_DECRYPT")).is_ok());
-    for u in ["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"] {
+    assert!(kms.create_key(usage(KeyUsage::EncryptDecrypt)).is_ok());
+    for u in [
+        KeyUsage::SignVerify,
+        KeyUsage::GenerateVerifyMac,
+        KeyUsage::KeyAgreement,
+        KeyUsage::EncapsulateDecapsulate,
+    ] {
         let e = kms.create_key(usage(u)).unwrap_err();
         assert_eq!(e.name(), "UnsupportedOperationException", "{u}");
     }
-    assert_eq!(
-        kms.create_key(usage("DECRYPT_ONLY")).unwrap_err().name(),
-        "ValidationException"
-    );
+    // An unknown usage cannot be typed: it is refused on the wire.
+    let r = kms_lifecycle::wire::dispatch(&mut kms, "CreateKey", br#"{"KeyUsage":"DECRYPT_ONLY"}"#);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "ValidationException");
     create(&mut kms);
     assert_eq!(kms.key_count(), 2);
 }
@@ -665,25 +678,23 @@ fn import_parameters_are_dropped_when_their_token_expires() {
 fn data_key_spec_must_be_aes() {
     let (mut kms, _clock) = store(Rules::current());
     let key = create(&mut kms).key_id;
-    for (spec, len) in [("AES_256", 32), ("AES_128", 16)] {
+    for (spec, len) in [(DataKeySpec::Aes256, 32), (DataKeySpec::Aes128, 16)] {
         let dk = kms
             .generate_data_key(GenerateDataKeyRequest {
                 key_id: key.clone(),
-                key_spec: Some(spec.into()),
+                key_spec: Some(spec),
                 ..Default::default()
             })
             .unwrap();
         assert_eq!(dk.plaintext.unwrap().expose().len(), len);
     }
-    let e = kms
-        .generate_data_key(GenerateDataKeyRequest {
-            key_id: key.clone(),
-            key_spec: Some("AES_512".into()),
-            ..Default::default()
-        })
-        .unwrap_err();
-    assert_eq!(e.name(), "ValidationException");
-    assert!(e.message().contains("keySpec"), "{}", e.message());
+    // AES_512 cannot be typed: it is refused on the wire.
+    let body = format!(r#"{{"KeyId":"{key}","KeySpec":"AES_512"}}"#);
+    let r = kms_lifecycle::wire::dispatch(&mut kms, "GenerateDataKey", body.as_bytes());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "ValidationException");
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("keySpec"), "{message}");
 }
 
 /// An import token issued for another key is InvalidImportToken, even when

@@ -149,7 +149,7 @@ fn four_step_import(rules: Rules, alg: WrappingAlgorithm, spec: WrappingKeySpec)
             key_id: md.key_id.clone(),
             import_token: p.import_token.clone(),
             encrypted_key_material: Blob(wrapped),
-            expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+            expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         })
         .unwrap();

@@ -95,7 +95,7 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     let dk = kms
         .generate_data_key(GenerateDataKeyRequest {
             key_id: key.clone(),
-            key_spec: Some("AES_256".into()),
+            key_spec: Some(DataKeySpec::Aes256),
             ..Default::default()
         })
         .unwrap();
@@ -123,7 +123,7 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
         secrets.push(material.clone());
         let ext = kms
             .create_key(CreateKeyRequest {
-                origin: Some("EXTERNAL".into()),
+                origin: Some(Origin::External),
                 ..Default::default()
             })
             .unwrap()
@@ -132,8 +132,8 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
         let p = kms
             .get_parameters_for_import(GetParametersForImportRequest {
                 key_id: ext.clone(),
-                wrapping_algorithm: alg.as_str().into(),
-                wrapping_key_spec: "RSA_2048".into(),
+                wrapping_algorithm: alg,
+                wrapping_key_spec: WrappingKeySpec::Rsa2048,
             })
             .unwrap();
         texts.push(format!("{p:?}"));
@@ -157,7 +157,7 @@ fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
                 key_id: ext.clone(),
                 import_token: p.import_token,
                 encrypted_key_material: Blob(wrapped),
-                expiration_model: Some("KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+                expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
                 ..Default::default()
             })
             .unwrap_err();

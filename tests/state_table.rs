@@ -252,7 +252,7 @@ fn op_re_encrypt_to_the_key(fx: &mut Fx) -> KmsResult<()> {
 fn gdk_request(fx: &Fx) -> GenerateDataKeyRequest {
     GenerateDataKeyRequest {
         key_id: fx.key.clone(),
-        key_spec: Some("AES_256".into()),
+        key_spec: Some(DataKeySpec::Aes256),
         ..Default::default()
     }
 }

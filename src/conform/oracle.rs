@@ -1210,13 +1210,10 @@ impl Replay {
         Ok(match *a {
             Action::CreateKey { origin } => {
                 let r = self.api.create_key(CreateKeyRequest {
-                    origin: Some(
-                        match origin {
-                            Origin::AwsKms => "AWS_KMS",
-                            Origin::External => "EXTERNAL",
-                        }
-                        .into(),
-                    ),
+                    origin: Some(match origin {
+                        Origin::AwsKms => api::Origin::AwsKms,
+                        Origin::External => api::Origin::External,
+                    }),
                     description: Some("kms-lifecycle conform".into()),
                     ..Default::default()
                 })?;
@@ -1251,7 +1248,7 @@ impl Replay {
             Action::GenerateDataKey { key } => {
                 let r = self.api.generate_data_key(GenerateDataKeyRequest {
                     key_id: self.kref(key),
-                    key_spec: Some("AES_256".into()),
+                    key_spec: Some(DataKeySpec::Aes256),
                     encryption_context: Some(ctx_of(Ctx::A)),
                     ..Default::default()
                 })?;
@@ -1346,8 +1343,8 @@ impl Replay {
                     .api
                     .get_parameters_for_import(GetParametersForImportRequest {
                         key_id: self.key(key),
-                        wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-                        wrapping_key_spec: "RSA_2048".into(),
+                        wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+                        wrapping_key_spec: WrappingKeySpec::Rsa2048,
                     })?;
                 self.tokens[key as usize].push((r.import_token.0, r.public_key.0));
                 ObsOk::Params(r.parameters_valid_to.0)
@@ -1384,27 +1381,27 @@ impl Replay {
                         .unwrap_or_else(|_| vec![0x42; 256]);
                 let now = self.time.at(model_now);
                 let slack = if self.clock { 0 } else { 600 };
-                let (model_str, valid_to) = match expires {
-                    ValidToChoice::DoesNotExpire => ("KEY_MATERIAL_DOES_NOT_EXPIRE", None),
-                    ValidToChoice::In(s) => ("KEY_MATERIAL_EXPIRES", Some(now + s)),
-                    ValidToChoice::TooFar => {
-                        ("KEY_MATERIAL_EXPIRES", Some(now + 365 * DAY + 1 + slack))
+                let (expiration_model, valid_to) = match expires {
+                    ValidToChoice::DoesNotExpire => {
+                        (ExpirationModel::KeyMaterialDoesNotExpire, None)
                     }
-                    ValidToChoice::Past => ("KEY_MATERIAL_EXPIRES", Some(now - slack)),
-                    ValidToChoice::MissingValidTo => ("KEY_MATERIAL_EXPIRES", None),
+                    ValidToChoice::In(s) => (ExpirationModel::KeyMaterialExpires, Some(now + s)),
+                    ValidToChoice::TooFar => (
+                        ExpirationModel::KeyMaterialExpires,
+                        Some(now + 365 * DAY + 1 + slack),
+                    ),
+                    ValidToChoice::Past => (ExpirationModel::KeyMaterialExpires, Some(now - slack)),
+                    ValidToChoice::MissingValidTo => (ExpirationModel::KeyMaterialExpires, None),
                 };
                 self.api.import_key_material(ImportKeyMaterialRequest {
                     key_id: self.key(key),
                     import_token: Blob(tok),
                     encrypted_key_material: Blob(wrapped),
-                    expiration_model: Some(model_str.into()),
+                    expiration_model: Some(expiration_model),
                     valid_to: valid_to.map(Timestamp),
-                    import_type: import_type.map(|t| {
-                        match t {
-                            ImportType::NewKeyMaterial => "NEW_KEY_MATERIAL",
-                            ImportType::ExistingKeyMaterial => "EXISTING_KEY_MATERIAL",
-                        }
-                        .into()
+                    import_type: import_type.map(|t| match t {
+                        ImportType::NewKeyMaterial => api::ImportType::NewKeyMaterial,
+                        ImportType::ExistingKeyMaterial => api::ImportType::ExistingKeyMaterial,
                     }),
                 })?;
                 ObsOk::Plain

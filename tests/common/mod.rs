@@ -34,7 +34,7 @@ pub fn create(kms: &mut Kms) -> KeyMetadata {
 /// CreateKey (EXTERNAL); returns the metadata.
 pub fn create_external(kms: &mut Kms) -> KeyMetadata {
     kms.create_key(CreateKeyRequest {
-        origin: Some("EXTERNAL".into()),
+        origin: Some(Origin::External),
         ..Default::default()
     })
     .expect("CreateKey EXTERNAL")
@@ -145,8 +145,8 @@ pub fn params(
 ) -> KmsResult<GetParametersForImportResponse> {
     kms.get_parameters_for_import(GetParametersForImportRequest {
         key_id: key.into(),
-        wrapping_algorithm: alg.as_str().into(),
-        wrapping_key_spec: spec.as_str().into(),
+        wrapping_algorithm: alg,
+        wrapping_key_spec: spec,
     })
 }
 
@@ -201,16 +201,16 @@ pub fn import_prepared(
     import_type: Option<ImportType>,
 ) -> KmsResult<ImportKeyMaterialResponse> {
     let (model, valid_to) = match expiry {
-        Expiry::Never => ("KEY_MATERIAL_DOES_NOT_EXPIRE", None),
-        Expiry::At(t) => ("KEY_MATERIAL_EXPIRES", Some(Timestamp(t))),
+        Expiry::Never => (ExpirationModel::KeyMaterialDoesNotExpire, None),
+        Expiry::At(t) => (ExpirationModel::KeyMaterialExpires, Some(Timestamp(t))),
     };
     kms.import_key_material(ImportKeyMaterialRequest {
         key_id: key.into(),
         import_token: Blob(p.token.clone()),
         encrypted_key_material: Blob(p.wrapped.clone()),
-        expiration_model: Some(model.into()),
+        expiration_model: Some(model),
         valid_to,
-        import_type: import_type.map(|t| t.as_str().to_string()),
+        import_type,
     })
 }
 

@@ -137,8 +137,8 @@ impl Sut {
             Action::CreateKey { origin } => {
                 let r = kms.create_key(CreateKeyRequest {
                     origin: Some(match origin {
-                        model::Origin::AwsKms => "AWS_KMS".into(),
-                        model::Origin::External => "EXTERNAL".into(),
+                        model::Origin::AwsKms => Origin::AwsKms,
+                        model::Origin::External => Origin::External,
                     }),
                     ..Default::default()
                 })?;
@@ -173,7 +173,7 @@ impl Sut {
                 let id = self.kref(key);
                 let r = self.kms.generate_data_key(GenerateDataKeyRequest {
                     key_id: id,
-                    key_spec: Some("AES_256".into()),
+                    key_spec: Some(DataKeySpec::Aes256),
                     encryption_context: Some(ctx_of(Ctx::A)),
                     ..Default::default()
                 })?;
@@ -264,8 +264,8 @@ impl Sut {
                     .kms
                     .get_parameters_for_import(GetParametersForImportRequest {
                         key_id: self.key(key),
-                        wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
-                        wrapping_key_spec: "RSA_2048".into(),
+                        wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+                        wrapping_key_spec: WrappingKeySpec::Rsa2048,
                     })?;
                 self.tokens[key as usize].push((r.import_token.0.clone(), r.public_key.0.clone()));
                 SutOk::Params(r)
@@ -301,21 +301,26 @@ impl Sut {
                         .expect("wrapping with a valid public key");
                 let now = self.clock.now();
                 let (model_str, valid_to) = match expires {
-                    ValidToChoice::DoesNotExpire => ("KEY_MATERIAL_DOES_NOT_EXPIRE", None),
-                    ValidToChoice::In(s) => ("KEY_MATERIAL_EXPIRES", Some(now + s)),
-                    ValidToChoice::TooFar => ("KEY_MATERIAL_EXPIRES", Some(now + 365 * 86_400 + 1)),
-                    ValidToChoice::Past => ("KEY_MATERIAL_EXPIRES", Some(now)),
-                    ValidToChoice::MissingValidTo => ("KEY_MATERIAL_EXPIRES", None),
+                    ValidToChoice::DoesNotExpire => {
+                        (ExpirationModel::KeyMaterialDoesNotExpire, None)
+                    }
+                    ValidToChoice::In(s) => (ExpirationModel::KeyMaterialExpires, Some(now + s)),
+                    ValidToChoice::TooFar => (
+                        ExpirationModel::KeyMaterialExpires,
+                        Some(now + 365 * 86_400 + 1),
+                    ),
+                    ValidToChoice::Past => (ExpirationModel::KeyMaterialExpires, Some(now)),
+                    ValidToChoice::MissingValidTo => (ExpirationModel::KeyMaterialExpires, None),
                 };
                 self.kms.import_key_material(ImportKeyMaterialRequest {
                     key_id: self.key(key),
                     import_token: Blob(tok),
                     encrypted_key_material: Blob(wrapped),
-                    expiration_model: Some(model_str.into()),
+                    expiration_model: Some(model_str),
                     valid_to: valid_to.map(Timestamp),
                     import_type: import_type.map(|t| match t {
-                        model::ImportType::NewKeyMaterial => "NEW_KEY_MATERIAL".into(),
-                        model::ImportType::ExistingKeyMaterial => "EXISTING_KEY_MATERIAL".into(),
+                        model::ImportType::NewKeyMaterial => ImportType::NewKeyMaterial,
+                        model::ImportType::ExistingKeyMaterial => ImportType::ExistingKeyMaterial,
                     }),
                 })?;
                 SutOk::Plain

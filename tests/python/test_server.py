@@ -274,6 +274,65 @@ class KmsServerTest(unittest.TestCase):
         # UnsupportedOperationException: an unsupported key spec.
         self.assertError("UnsupportedOperationException", self.kms.create_key, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
 
+    def test_dry_run_encrypt_checks_and_changes_nothing(self):
+        md = self.new_key()
+        k, arn = md["KeyId"], md["Arn"]
+
+        def events_of_key():
+            return [e for e in clock_op("ListEvents")["Events"] if e.get("KeyArn") == arn]
+
+        before = events_of_key()
+        msg = self.assertError("DryRunOperationException", self.kms.encrypt,
+                               KeyId=k, Plaintext=b"dry run", DryRun=True)
+        self.assertEqual(msg, "The request would have succeeded, but the DryRun option is set.")
+        # The audit trail has the call, refused; no ciphertext was made.
+        after = events_of_key()
+        self.assertEqual(len(after), len(before) + 1)
+        self.assertEqual((after[-1]["EventName"], after[-1]["ErrorCode"]),
+                         ("Encrypt", "DryRunOperationException"))
+        # DryRun=False is the real call; a dry Decrypt of its blob is refused too.
+        blob = self.kms.encrypt(KeyId=k, Plaintext=b"dry run", DryRun=False)["CiphertextBlob"]
+        self.assertError("DryRunOperationException", self.kms.decrypt, CiphertextBlob=blob, DryRun=True)
+        # Where the call would fail, the real error.
+        self.kms.disable_key(KeyId=k)
+        msg = self.assertError("DisabledException", self.kms.encrypt,
+                               KeyId=k, Plaintext=b"dry run", DryRun=True)
+        self.assertEqual(msg, f"{arn} is disabled.")
+
+    def test_missing_or_empty_key_id_is_a_validation_exception(self):
+        # boto3 refuses these before sending; without its parameter validation
+        # they reach the server, which answers as AWS does.
+        from botocore.config import Config
+        raw = boto3.client(
+            "kms",
+            endpoint_url=ENDPOINT,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(parameter_validation=False),
+        )
+        null_key_id = ("1 validation error detected: Value null at 'keyId' failed to satisfy "
+                       "constraint: Member must not be null")
+        with self.assertRaises(ClientError) as cm:
+            raw.describe_key()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertEqual(cm.exception.response["Error"]["Message"], null_key_id)
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        with self.assertRaises(ClientError) as cm:
+            raw.encrypt(Plaintext=b"x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertEqual(cm.exception.response["Error"]["Message"], null_key_id)
+        with self.assertRaises(ClientError) as cm:
+            raw.encrypt(KeyId="", Plaintext=b"x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value '' at 'keyId' failed to satisfy "
+                         "constraint: Member must have length greater than or equal to 1")
+        with self.assertRaises(ClientError) as cm:
+            raw.create_key(Origin="BOGUS")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertIn("Value 'BOGUS' at 'origin'", cm.exception.response["Error"]["Message"])
+
 
 class AwsCliTest(unittest.TestCase):
     """The AWS CLI v1 against the server."""
