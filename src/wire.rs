@@ -291,9 +291,20 @@ const MARKER: Member = optional("Marker", "marker", Shape::Str);
 const KEY_ID_ONLY: &[Member] = &[KEY_ID];
 const LIST: &[Member] = &[LIMIT, MARKER];
 const LIST_BY_KEY: &[Member] = &[KEY_ID, LIMIT, MARKER];
-// (Own names: their requests are being extended, docs/decisions.md.)
-const LIST_KEY_ROTATIONS: &[Member] = LIST_BY_KEY;
-const DELETE_IMPORTED_KEY_MATERIAL: &[Member] = KEY_ID_ONLY;
+const LIST_KEY_ROTATIONS: &[Member] = &[
+    KEY_ID,
+    optional(
+        "IncludeKeyMaterial",
+        "includeKeyMaterial",
+        Shape::Enum(IncludeKeyMaterial::VALUES),
+    ),
+    LIMIT,
+    MARKER,
+];
+const DELETE_IMPORTED_KEY_MATERIAL: &[Member] = &[
+    KEY_ID,
+    optional("KeyMaterialId", "keyMaterialId", Shape::Str),
+];
 const LIST_ALIASES: &[Member] = &[optional("KeyId", "keyId", Shape::Str), LIMIT, MARKER];
 const CREATE_KEY: &[Member] = &[
     optional("Policy", "policy", Shape::Str),
@@ -426,6 +437,18 @@ impl Decoded for CreateKeyRequest {
 }
 
 impl Decoded for KeyIdRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for ListKeyRotationsRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for DeleteImportedKeyMaterialRequest {
     fn lacks(&self, name: &str) -> bool {
         name == "KeyId" && self.key_id.is_empty()
     }

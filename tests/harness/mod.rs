@@ -704,16 +704,18 @@ fn rotation_type(t: model::RotationType) -> RotationType {
     }
 }
 
-/// One ListKeyRotations(ALL_KEY_MATERIAL) entry, abstracted as the model's
-/// [`model::MaterialObservation`] (times relative to [`START`]).
-fn material_entry(
-    e: &RotationsListEntry,
-) -> (
+/// A ListKeyRotations entry as compared: KeyMaterialState, ImportState,
+/// expiration (`Some(ValidTo)` while imported), rotation date and type.
+type MaterialEntry = (
     Option<KeyMaterialState>,
     Option<ImportState>,
     Option<Option<u64>>,
     Option<(u64, RotationType)>,
-) {
+);
+
+/// One ListKeyRotations(ALL_KEY_MATERIAL) entry, abstracted as the model's
+/// [`model::MaterialObservation`] (times relative to [`START`]).
+fn material_entry(e: &RotationsListEntry) -> MaterialEntry {
     let expiration = e.expiration_model.map(|em| match em {
         ExpirationModel::KeyMaterialExpires => e.valid_to.map(|t| t.0 - START),
         ExpirationModel::KeyMaterialDoesNotExpire => None,
