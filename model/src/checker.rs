@@ -16,7 +16,6 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, HasDiscoveries, Model, Path, Property, Representative};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -1195,53 +1194,64 @@ pub fn run_within(
 /// The result of [`shortest_counterexample_within`].
 #[derive(Debug)]
 pub struct Shortest {
-    /// The shortest counterexample, or, when `stopped` is set, the shortest
-    /// one found before the search was stopped (not proven shortest).
-    pub path: Option<Path<CheckState, Action>>,
+    /// The property violated and the shortest path to its violation, or,
+    /// when `stopped` is set, the shortest one found before the search was
+    /// stopped (not proven shortest).
+    pub path: Option<(&'static str, Path<CheckState, Action>)>,
     /// Set when a bound stopped one of the bounded runs of the search.
     pub stopped: Option<Stop>,
 }
 
-/// [`shortest_counterexample_within`] with the default [`Limits`].
+/// [`shortest_counterexample_within`] for one property, with the default
+/// [`Limits`].
 pub fn shortest_counterexample(
     model: &LifecycleModel,
     name: &'static str,
     upper: usize,
     threads: usize,
 ) -> Option<Path<CheckState, Action>> {
-    shortest_counterexample_within(model, name, upper, threads, &Limits::default()).path
+    shortest_counterexample_within(model, &[name], upper, threads, &Limits::default())
+        .path
+        .map(|(_, p)| p)
 }
 
-/// The shortest path to a violation of the `always` property `name`, by
-/// iterative deepening over `target_max_depth` (stateright 0.31's BFS does not
-/// keep the shortest path). `upper` is the length of a known violating path.
-/// Depth `d` explores paths of at most `d - 2` actions; the property is
-/// monotone in `d`, so a binary search finds the least `d`. Each bounded run
-/// is held to `limits`; a run stopped before it found the violation ends the
-/// search (a stopped run proves nothing about its depth).
+/// The shortest path to a violation of any of the `always` properties
+/// `names`, by iterative deepening over `target_max_depth` (stateright 0.31's
+/// BFS does not keep the shortest path). `upper` is the length of a known
+/// violating path. Depth `d` explores paths of at most `d - 2` actions; "one
+/// of `names` is violated within depth `d`" is monotone in `d`, so a binary
+/// search finds the least `d`. Each bounded run is held to `limits`; a run
+/// stopped before it found a violation ends the search (a stopped run proves
+/// nothing about its depth). When several properties are violated at the
+/// least depth, the first in `names` is reported.
 pub fn shortest_counterexample_within(
     model: &LifecycleModel,
-    name: &'static str,
+    names: &[&'static str],
     upper: usize,
     threads: usize,
     limits: &Limits,
 ) -> Shortest {
-    let found_at = |d: usize| -> (Option<Path<CheckState, Action>>, Option<Stop>) {
+    type Found = Option<(&'static str, Path<CheckState, Action>)>;
+    let found_at = |d: usize| -> (Found, Option<Stop>) {
         let m = model.fresh();
         let stop = m.stop.clone();
         let mut c: Box<dyn Checker<LifecycleModel>> = Box::new(
             m.checker()
                 .threads(threads.max(1))
                 .target_max_depth(d)
-                .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([name])))
+                .finish_when(HasDiscoveries::AnyOf(names.iter().copied().collect()))
                 .spawn_bfs(),
         );
         let (stopped, _) = drive(c.as_mut(), &stop, limits, &mut |_, _, _| {});
-        (c.discovery(name), stopped)
+        let found = names
+            .iter()
+            .filter_map(|&n| c.discovery(n).map(|p| (n, p)))
+            .min_by_key(|(_, p)| p.clone().into_actions().len());
+        (found, stopped)
     };
     let (mut lo, mut hi) = (2usize, upper + 2);
     let mut best = match found_at(hi) {
-        (Some(p), _) => p,
+        (Some(f), _) => f,
         (None, stopped) => {
             return Shortest {
                 path: None,
@@ -1252,8 +1262,8 @@ pub fn shortest_counterexample_within(
     while lo < hi {
         let mid = (lo + hi) / 2;
         match found_at(mid) {
-            (Some(p), _) => {
-                best = p;
+            (Some(f), _) => {
+                best = f;
                 hi = mid;
             }
             (None, None) => lo = mid + 1,

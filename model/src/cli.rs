@@ -353,13 +353,25 @@ pub fn check_main(args: &[String]) -> i32 {
                 failed = true;
             }
         }
-        if let Some((name, path)) = r.violations.first() {
+        if !r.violations.is_empty() {
+            let names: Vec<&'static str> = r.violations.iter().map(|(n, _)| *n).collect();
+            // The shortest of the paths the run found (DFS: not the shortest).
+            let (known_name, known) = r
+                .violations
+                .iter()
+                .min_by_key(|(_, p)| p.clone().into_actions().len())
+                .expect("a violation");
+            let len = known.clone().into_actions().len();
             println!(
-                "   searching the shortest counterexample for \"{name}\" (iterative deepening)..."
+                "   searching the shortest counterexample to {} (iterative deepening, BFS)...",
+                if names.len() == 1 {
+                    format!("\"{}\"", names[0])
+                } else {
+                    format!("any of the {} violated properties", names.len())
+                }
             );
-            let len = path.clone().into_actions().len();
-            let s = shortest_counterexample_within(&m, name, len, o.threads, &o.limits);
-            let p = s.path.unwrap_or_else(|| path.clone());
+            let s = shortest_counterexample_within(&m, &names, len, o.threads, &o.limits);
+            let (name, p) = s.path.unwrap_or_else(|| (known_name, known.clone()));
             let note = match s.stopped {
                 Some(stop) => format!(
                     "; not proven shortest: the search stopped, {stop} (raise {})",
@@ -368,7 +380,7 @@ pub fn check_main(args: &[String]) -> i32 {
                 None => String::new(),
             };
             println!(
-                "   counterexample for \"{name}\" ({} steps{note}):",
+                "   shortest counterexample, to \"{name}\" ({} steps{note}):",
                 p.clone().into_actions().len()
             );
             print!("{}", format_counterexample(&m, &p));
