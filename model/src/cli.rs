@@ -43,14 +43,16 @@ Exit status:
      --max-depth: those not reached within the depth are reported as
      \"not reached within depth N\" and do not fail the run), and every
      --expect-unique-states count matched
-  1  an always-property is violated (the shortest counterexample is printed),
-     a sometimes-property was not found in an unbounded run, or a unique
-     state count differs from --expect-unique-states (also when a bound
-     stopped the run: a counterexample found before the stop is real)
+  1  an always-property is violated (the shortest counterexample is printed;
+     also when a bound stopped the run afterwards: a counterexample found
+     before the stop is real), a sometimes-property was not found in a run
+     that finished without --max-depth, or a unique state count differs from
+     --expect-unique-states
   2  bad arguments
   3  stopped: a bound (--max-states, --max-memory-mb) was reached before the
      search finished and nothing above failed; this is not a verdict (the
-     properties not yet violated or found are reported as undecided)";
+     properties not yet violated or found are reported as undecided)
+  101  a checker thread panicked (a bug in the model): never a verdict";
 
 const EXPLORE_USAGE: &str = "usage: kms-lifecycle explore [--rules classic|current] [--keys N] \
 [--horizon-days D] [--ticks N] [--addr HOST:PORT] [--plant-bug NAME]";
@@ -342,7 +344,9 @@ pub fn check_main(args: &[String]) -> i32 {
         }
         if let Some((_, n)) = o.expect.iter().find(|(name, _)| name == rules.name()) {
             if r.stopped.is_some() {
-                println!("   unique states not compared with the expected {n}: the run was stopped");
+                println!(
+                    "   unique states not compared with the expected {n}: the run was stopped"
+                );
             } else if r.unique == *n {
                 println!("   unique states match the expected {n}");
             } else {

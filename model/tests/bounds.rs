@@ -46,7 +46,14 @@ fn the_state_bound_stops_the_search_without_a_verdict() {
 
 #[test]
 fn the_same_configuration_finishes_under_the_default_bounds() {
-    let r = run_within(&small(), 1, true, None, &Limits::default(), &mut |_, _, _| {});
+    let r = run_within(
+        &small(),
+        1,
+        true,
+        None,
+        &Limits::default(),
+        &mut |_, _, _| {},
+    );
     assert_eq!(r.stopped, None);
     assert!(r.verdicts.iter().filter(|v| v.1).all(|v| v.2));
 }
@@ -82,7 +89,10 @@ fn check_exits_3_when_the_state_bound_is_reached() {
         "--max-states",
         "500",
     ]));
-    assert_eq!(code, 3, "stopped: not a verdict, distinct from 1 (violated)");
+    assert_eq!(
+        code, 3,
+        "stopped: not a verdict, distinct from 1 (violated)"
+    );
     // A zero bound is a bad argument.
     assert_eq!(check_main(&args(&["--max-states", "0"])), 2);
     assert_eq!(check_main(&args(&["--max-memory-mb", "x"])), 2);
@@ -95,7 +105,11 @@ fn an_infinite_bug_is_finished_because_broken_states_are_not_expanded() {
     // the limit" and is not expanded, so the run ends by itself.
     let m = small().with_bug(Some(PlantedBug::OnDemandBeyondLimit));
     let r = run_within(&m, 1, true, None, &limits(1_000_000), &mut |_, _, _| {});
-    assert_eq!(r.stopped, None, "finished, not stopped ({} unique)", r.unique);
+    assert_eq!(
+        r.stopped, None,
+        "finished, not stopped ({} unique)",
+        r.unique
+    );
     let names: Vec<_> = r.violations.iter().map(|v| v.0).collect();
     assert_eq!(names, ["§1 on-demand rotations within the limit"]);
     let s = shortest_counterexample_within(&m, &names, 64, 1, &Limits::default());
@@ -125,10 +139,9 @@ fn every_state_invariant_is_an_always_property() {
     let props = properties::all_properties();
     for (name, _) in properties::STATE_INVARIANTS {
         assert!(
-            props
-                .iter()
-                .any(|p| p.name == *name
-                    && matches!(p.expectation, stateright::Expectation::Always)),
+            props.iter().any(
+                |p| p.name == *name && matches!(p.expectation, stateright::Expectation::Always)
+            ),
             "{name}"
         );
     }
