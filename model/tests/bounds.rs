@@ -37,9 +37,10 @@ fn the_state_bound_stops_the_search_without_a_verdict() {
         }
         other => panic!("expected the state bound, got {other:?}"),
     }
-    // Stopped long before the end (one block of 1,500 states per thread at most
-    // between a stop and the drain, and nothing is expanded after it).
-    assert!(r.unique < 20_000, "{}", r.unique);
+    // Stopped before the end (41,221 unique states, about 0.85 s on one
+    // thread): the bound is noticed within a poll (20 ms) and nothing is
+    // expanded after it.
+    assert!(r.unique < 41_221, "{}", r.unique);
     assert!(!r.ok(), "a stopped run is not a pass");
     assert!(!r.violated(), "and not a violation either");
 }
