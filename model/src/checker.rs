@@ -16,9 +16,8 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, HasDiscoveries, Model, Path, Property, Representative};
-use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The checker's state: the abstract [`State`] and the transition rules broken
 /// on the way here (a bit per entry of [`properties::TRANSITION_RULES`]).
@@ -192,6 +191,9 @@ pub struct LifecycleModel {
     pub planted: Option<PlantedBug>,
     /// What the exploration observed.
     pub coverage: Arc<Coverage>,
+    /// Set by [`run`] when a bound of [`Limits`] is reached: from then on no
+    /// state is expanded, so the checker's threads drain their queues and stop.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl LifecycleModel {
@@ -229,6 +231,7 @@ impl LifecycleModel {
             valid_to_short: 2 * DAY,
             planted: None,
             coverage: Arc::new(Coverage::default()),
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -292,10 +295,12 @@ impl LifecycleModel {
         self
     }
 
-    /// A fresh coverage record (for a new run of the same configuration).
+    /// A fresh coverage record and stop flag (for a new run of the same
+    /// configuration).
     pub fn fresh(&self) -> LifecycleModel {
         let mut m = self.clone();
         m.coverage = Arc::new(Coverage::default());
+        m.stop = Arc::new(AtomicBool::new(false));
         m
     }
 
@@ -634,7 +639,16 @@ impl Model for LifecycleModel {
     }
 
     fn actions(&self, state: &CheckState, actions: &mut Vec<Action>) {
-        if state.broken != 0 {
+        // A state that broke an `always` property (a transition rule, recorded
+        // in `broken`, or a state invariant) is a counterexample: stateright
+        // records it, and its successors are not explored. Without this, a bug
+        // that makes the space infinite (on-demand-beyond-limit: a new backing
+        // key per rotation) is never finished. A bound of `Limits` reached:
+        // nothing more is expanded.
+        if state.broken != 0
+            || self.stop.load(Ordering::Relaxed)
+            || !properties::state_invariants_hold(self, state)
+        {
             return;
         }
         self.actions_of(&state.s, actions);
@@ -944,51 +958,131 @@ fn perturb(
 // Running the checker, shortest counterexamples
 // ---------------------------------------------------------------------------
 
-/// The result of one exhaustive run.
-#[derive(Debug)]
-pub struct RunReport {
-    pub states: usize,
-    pub unique: usize,
-    pub max_depth: usize,
-    pub elapsed: std::time::Duration,
-    /// (property name, is it an `always`, held/found).
-    pub verdicts: Vec<(String, bool, bool)>,
-    /// Names of violated `always` properties, with the (not necessarily shortest) path.
-    pub violations: Vec<(&'static str, Path<CheckState, Action>)>,
+/// Bounds on one run of the checker (`check --max-states`, `--max-memory-mb`).
+/// A run that reaches one is stopped ([`Stop`]): its verdicts are not a
+/// verdict on the configuration, except a violation found before the stop,
+/// which is a real counterexample.
+///
+/// stateright 0.31's own `target_state_count` is not used: it counts
+/// generated states (repeats included, 136 M for the default `current` run
+/// against 2.9 M unique), it is checked only between blocks of 1,500 states
+/// per thread, and a checker stopped by it looks like one that finished (its
+/// threads drop their queues and `is_done` turns true). The bounds here are
+/// checked by [`run_within`] every 20 ms; when one is reached it sets
+/// [`LifecycleModel::stop`], after which no state is expanded, and the run is
+/// reported as stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop once this many unique states have been generated.
+    pub max_states: usize,
+    /// Stop once the process's resident memory reaches this many MiB
+    /// (`VmRSS` of `/proc/self/status`; not checked where it cannot be read).
+    pub max_memory_mb: u64,
 }
 
-impl RunReport {
-    /// Every `always` held and every `sometimes` (including coverage) was found.
-    pub fn ok(&self) -> bool {
-        self.verdicts.iter().all(|(_, _, ok)| *ok)
+impl Limits {
+    /// The default state bound: about 7 × the default `current` run
+    /// (2,940,198 unique states).
+    pub const DEFAULT_MAX_STATES: usize = 20_000_000;
+    /// The default memory bound (the default `current` run peaks at 45 MB).
+    pub const DEFAULT_MAX_MEMORY_MB: u64 = 2048;
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_states: Limits::DEFAULT_MAX_STATES,
+            max_memory_mb: Limits::DEFAULT_MAX_MEMORY_MB,
+        }
     }
 }
 
-/// Run the checker to completion and collect the verdicts, with coverage.
-/// `progress` is called about once a second with (states, unique, depth).
-pub fn run(
-    model: &LifecycleModel,
-    threads: usize,
-    symmetry: bool,
-    max_depth: Option<usize>,
+/// Why a run was stopped before it finished (not a verdict).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `unique` unique states had been generated when the bound was noticed.
+    States { bound: usize, unique: usize },
+    /// `resident_mb` MiB were resident when the bound was noticed.
+    Memory { bound_mb: u64, resident_mb: u64 },
+}
+
+impl Stop {
+    /// The `check` option that raises the bound.
+    pub fn flag(&self) -> &'static str {
+        match self {
+            Stop::States { .. } => "--max-states",
+            Stop::Memory { .. } => "--max-memory-mb",
+        }
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::States { bound, unique } => write!(
+                f,
+                "the state bound {bound} (unique states) was reached ({unique} unique)"
+            ),
+            Stop::Memory {
+                bound_mb,
+                resident_mb,
+            } => write!(
+                f,
+                "the memory bound {bound_mb} MB was reached ({resident_mb} MB resident)"
+            ),
+        }
+    }
+}
+
+/// The resident memory of this process in MiB (`VmRSS` of
+/// `/proc/self/status`), or `None` where it cannot be read.
+pub fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// Wait for a spawned checker, polling every 20 ms; when a bound is reached,
+/// set `stop` (no state is expanded from then on, so the threads drain their
+/// queues). Joins the threads, then clears `stop` again: stateright rebuilds
+/// the paths of its discoveries by replaying `actions`. Returns the bound
+/// reached, if any, and the peak resident memory sampled.
+fn drive(
+    checker: &mut dyn Checker<LifecycleModel>,
+    stop: &AtomicBool,
+    limits: &Limits,
     progress: &mut dyn FnMut(usize, usize, usize),
-) -> RunReport {
-    let model = model.fresh();
-    let coverage = model.coverage.clone();
-    let props = model.properties();
+) -> (Option<Stop>, Option<u64>) {
     let start = std::time::Instant::now();
-    let mut builder = model.clone().checker().threads(threads.max(1));
-    if let Some(d) = max_depth {
-        builder = builder.target_max_depth(d);
-    }
-    let checker: Box<dyn Checker<LifecycleModel>> = if symmetry {
-        Box::new(builder.symmetry().spawn_dfs())
-    } else {
-        Box::new(builder.spawn_bfs())
-    };
     let mut last_report = start;
+    let mut stopped = None;
+    let mut peak = resident_mb();
     while !checker.is_done() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let rss = resident_mb();
+        if let Some(r) = rss {
+            peak = Some(peak.map_or(r, |p| p.max(r)));
+        }
+        if stopped.is_none() {
+            let unique = checker.unique_state_count();
+            if unique >= limits.max_states {
+                stopped = Some(Stop::States {
+                    bound: limits.max_states,
+                    unique,
+                });
+            } else if let Some(r) = rss
+                && r >= limits.max_memory_mb
+            {
+                stopped = Some(Stop::Memory {
+                    bound_mb: limits.max_memory_mb,
+                    resident_mb: r,
+                });
+            }
+            if stopped.is_some() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
         if last_report.elapsed() >= std::time::Duration::from_secs(1) {
             last_report = std::time::Instant::now();
             progress(
@@ -998,6 +1092,89 @@ pub fn run(
             );
         }
     }
+    for h in checker.handles() {
+        h.join().expect("a checker thread panicked");
+    }
+    stop.store(false, Ordering::Relaxed);
+    (stopped, peak)
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct RunReport {
+    pub states: usize,
+    pub unique: usize,
+    pub max_depth: usize,
+    pub elapsed: std::time::Duration,
+    /// (property name, is it an `always`, held/found). When the run was
+    /// stopped, "held" and "not found" mean only "not decided".
+    pub verdicts: Vec<(String, bool, bool)>,
+    /// Names of violated `always` properties, with the (not necessarily shortest) path.
+    pub violations: Vec<(&'static str, Path<CheckState, Action>)>,
+    /// Set when a bound of [`Limits`] stopped the run before it finished.
+    pub stopped: Option<Stop>,
+    /// The peak resident memory sampled during the run, in MiB.
+    pub peak_memory_mb: Option<u64>,
+}
+
+impl RunReport {
+    /// The run finished, every `always` held and every `sometimes`
+    /// (including coverage) was found.
+    pub fn ok(&self) -> bool {
+        self.stopped.is_none() && self.verdicts.iter().all(|(_, _, ok)| *ok)
+    }
+
+    /// An `always` property has a counterexample (a verdict even when the
+    /// run was stopped).
+    pub fn violated(&self) -> bool {
+        !self.violations.is_empty()
+    }
+}
+
+/// [`run_within`] with the default [`Limits`].
+pub fn run(
+    model: &LifecycleModel,
+    threads: usize,
+    symmetry: bool,
+    max_depth: Option<usize>,
+    progress: &mut dyn FnMut(usize, usize, usize),
+) -> RunReport {
+    run_within(
+        model,
+        threads,
+        symmetry,
+        max_depth,
+        &Limits::default(),
+        progress,
+    )
+}
+
+/// Run the checker until it finishes or reaches a bound of `limits`, and
+/// collect the verdicts, with coverage. `progress` is called about once a
+/// second with (states, unique, depth).
+pub fn run_within(
+    model: &LifecycleModel,
+    threads: usize,
+    symmetry: bool,
+    max_depth: Option<usize>,
+    limits: &Limits,
+    progress: &mut dyn FnMut(usize, usize, usize),
+) -> RunReport {
+    let model = model.fresh();
+    let coverage = model.coverage.clone();
+    let stop = model.stop.clone();
+    let props = model.properties();
+    let start = std::time::Instant::now();
+    let mut builder = model.clone().checker().threads(threads.max(1));
+    if let Some(d) = max_depth {
+        builder = builder.target_max_depth(d);
+    }
+    let mut checker: Box<dyn Checker<LifecycleModel>> = if symmetry {
+        Box::new(builder.symmetry().spawn_dfs())
+    } else {
+        Box::new(builder.spawn_bfs())
+    };
+    let (stopped, peak_memory_mb) = drive(checker.as_mut(), &stop, limits, progress);
     let elapsed = start.elapsed();
     let mut verdicts = Vec::new();
     let mut violations = Vec::new();
@@ -1034,44 +1211,99 @@ pub fn run(
         elapsed,
         verdicts,
         violations,
+        stopped,
+        peak_memory_mb,
     }
 }
 
-/// The shortest path to a violation of the `always` property `name`, by
-/// iterative deepening over `target_max_depth` (stateright 0.31's BFS does not
-/// keep the shortest path). `upper` is the length of a known violating path.
-/// Depth `d` explores paths of at most `d - 2` actions; the property is
-/// monotone in `d`, so a binary search finds the least `d`.
+/// The result of [`shortest_counterexample_within`].
+#[derive(Debug)]
+pub struct Shortest {
+    /// The property violated and the shortest path to its violation, or,
+    /// when `stopped` is set, the shortest one found before the search was
+    /// stopped (not proven shortest).
+    pub path: Option<(&'static str, Path<CheckState, Action>)>,
+    /// Set when a bound stopped one of the bounded runs of the search.
+    pub stopped: Option<Stop>,
+}
+
+/// [`shortest_counterexample_within`] for one property, with the default
+/// [`Limits`].
 pub fn shortest_counterexample(
     model: &LifecycleModel,
     name: &'static str,
     upper: usize,
     threads: usize,
 ) -> Option<Path<CheckState, Action>> {
-    let found_at = |d: usize| -> Option<Path<CheckState, Action>> {
-        let c = model
-            .fresh()
-            .checker()
-            .threads(threads.max(1))
-            .target_max_depth(d)
-            .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([name])))
-            .spawn_bfs()
-            .join();
-        c.discovery(name)
+    shortest_counterexample_within(model, &[name], upper, threads, &Limits::default())
+        .path
+        .map(|(_, p)| p)
+}
+
+/// The shortest path to a violation of any of the `always` properties
+/// `names`, by iterative deepening over `target_max_depth` (stateright 0.31's
+/// BFS does not keep the shortest path). `upper` is the length of a known
+/// violating path. Depth `d` explores paths of at most `d - 2` actions; "one
+/// of `names` is violated within depth `d`" is monotone in `d`, so a binary
+/// search finds the least `d`. Each bounded run is held to `limits`; a run
+/// stopped before it found a violation ends the search (a stopped run proves
+/// nothing about its depth). When several properties are violated at the
+/// least depth, the first in `names` is reported.
+pub fn shortest_counterexample_within(
+    model: &LifecycleModel,
+    names: &[&'static str],
+    upper: usize,
+    threads: usize,
+    limits: &Limits,
+) -> Shortest {
+    type Found = Option<(&'static str, Path<CheckState, Action>)>;
+    let found_at = |d: usize| -> (Found, Option<Stop>) {
+        let m = model.fresh();
+        let stop = m.stop.clone();
+        let mut c: Box<dyn Checker<LifecycleModel>> = Box::new(
+            m.checker()
+                .threads(threads.max(1))
+                .target_max_depth(d)
+                .finish_when(HasDiscoveries::AnyOf(names.iter().copied().collect()))
+                .spawn_bfs(),
+        );
+        let (stopped, _) = drive(c.as_mut(), &stop, limits, &mut |_, _, _| {});
+        let found = names
+            .iter()
+            .filter_map(|&n| c.discovery(n).map(|p| (n, p)))
+            .min_by_key(|(_, p)| p.clone().into_actions().len());
+        (found, stopped)
     };
     let (mut lo, mut hi) = (2usize, upper + 2);
-    let mut best = found_at(hi)?;
+    let mut best = match found_at(hi) {
+        (Some(f), _) => f,
+        (None, stopped) => {
+            return Shortest {
+                path: None,
+                stopped,
+            };
+        }
+    };
     while lo < hi {
         let mid = (lo + hi) / 2;
         match found_at(mid) {
-            Some(p) => {
-                best = p;
+            (Some(f), _) => {
+                best = f;
                 hi = mid;
             }
-            None => lo = mid + 1,
+            (None, None) => lo = mid + 1,
+            (None, Some(stop)) => {
+                return Shortest {
+                    path: Some(best),
+                    stopped: Some(stop),
+                };
+            }
         }
     }
-    Some(best)
+    Shortest {
+        path: Some(best),
+        stopped: None,
+    }
 }
 
 /// A numbered list of the actions, with the response and the state after each.

@@ -2,15 +2,17 @@
 //! `kms-lifecycle explore ...`). The only module that prints.
 
 use crate::checker::{
-    LifecycleModel, PlantedBug, format_counterexample, run, shortest_counterexample,
+    LifecycleModel, Limits, PlantedBug, format_counterexample, resident_mb, run_within,
+    shortest_counterexample_within,
 };
 use crate::{DAY, Rules};
 use stateright::Model;
 use std::time::Instant;
 
 const CHECK_USAGE: &str = "usage: kms-lifecycle check [--rules classic|current|both] [--keys N] \
-[--horizon-days D] [--ticks N] [--full] [--max-depth N] [--threads N] [--symmetry|--no-symmetry] \
-[--expect-unique-states RULES=N[,RULES=N]] [--plant-bug NAME] [--list-planted-bugs]
+[--horizon-days D] [--ticks N] [--full] [--max-depth N] [--max-states N] [--max-memory-mb M] \
+[--threads N] [--symmetry|--no-symmetry] [--expect-unique-states RULES=N[,RULES=N]] \
+[--plant-bug NAME] [--list-planted-bugs]
 
 Explores every interleaving of the lifecycle's operations and clock steps
 (docs/model.md) and checks every property.
@@ -21,21 +23,36 @@ Explores every interleaving of the lifecycle's operations and clock steps
   --ticks N       time steps per path (default 2)
   --full          every argument choice and on-demand limit 2 (much larger)
   --max-depth N   bounded run: paths of at most N - 2 operations
+  --max-states N  stop a run (each rule set, and each run of the shortest-
+                  counterexample search) once N unique states have been
+                  generated (default 20000000; the default configuration has
+                  330631 / 2940198)
+  --max-memory-mb M  stop a run once the process has M MB resident (default
+                  2048; the default configuration needs about 45 MB)
   --threads N     checker threads (default: every core)
   --expect-unique-states classic=N,current=M
                   fail unless the unique state count of each rule set is
                   exactly this (a change to the model's size is deliberate)
   --plant-bug NAME  run with a deliberate bug (--list-planted-bugs)
 
+A state that breaks an always-property is reported and not expanded further
+(its successors are not explored); without a violation this changes nothing.
+
 Exit status:
   0  every always-property holds, every sometimes-property was found (with
      --max-depth: those not reached within the depth are reported as
      \"not reached within depth N\" and do not fail the run), and every
      --expect-unique-states count matched
-  1  an always-property is violated (the shortest counterexample is printed),
-     a sometimes-property was not found in an unbounded run, or a unique
-     state count differs from --expect-unique-states
-  2  bad arguments";
+  1  an always-property is violated (the shortest counterexample is printed;
+     also when a bound stopped the run afterwards: a counterexample found
+     before the stop is real), a sometimes-property was not found in a run
+     that finished without --max-depth, or a unique state count differs from
+     --expect-unique-states
+  2  bad arguments
+  3  stopped: a bound (--max-states, --max-memory-mb) was reached before the
+     search finished and nothing above failed; this is not a verdict (the
+     properties not yet violated or found are reported as undecided)
+  101  a checker thread panicked (a bug in the model): never a verdict";
 
 const EXPLORE_USAGE: &str = "usage: kms-lifecycle explore [--rules classic|current] [--keys N] \
 [--horizon-days D] [--ticks N] [--addr HOST:PORT] [--plant-bug NAME]";
@@ -52,6 +69,7 @@ struct Options {
     list_bugs: bool,
     full: bool,
     expect: Vec<(String, usize)>,
+    limits: Limits,
     addr: String,
 }
 
@@ -68,6 +86,7 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
         list_bugs: false,
         full: false,
         expect: Vec::new(),
+        limits: Limits::default(),
         addr: "127.0.0.1:3000".to_string(),
     };
     let mut it = args.iter();
@@ -105,6 +124,20 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
                     return Err("--max-depth must be at least 2".into());
                 }
                 o.max_depth = Some(d);
+            }
+            "--max-states" if !explore => {
+                let n: usize = num(a, it.next())?;
+                if n == 0 {
+                    return Err("--max-states must be at least 1".into());
+                }
+                o.limits.max_states = n;
+            }
+            "--max-memory-mb" if !explore => {
+                let n: u64 = num(a, it.next())?;
+                if n == 0 {
+                    return Err("--max-memory-mb must be at least 1".into());
+                }
+                o.limits.max_memory_mb = n;
             }
             "--threads" => {
                 let t: usize = num(a, it.next())?;
@@ -187,7 +220,8 @@ fn describe(m: &LifecycleModel) -> String {
 
 /// `kms-lifecycle check ...`: exit 0 when every property holds and every
 /// `sometimes` was found, 1 on a violation (after printing the shortest
-/// counterexample) or a missing example, 2 on bad arguments.
+/// counterexample) or a missing example, 2 on bad arguments, 3 when a bound
+/// (`--max-states`, `--max-memory-mb`) stopped a run and nothing failed.
 pub fn check_main(args: &[String]) -> i32 {
     let o = match parse(args, false) {
         Ok(o) => o,
@@ -212,12 +246,13 @@ pub fn check_main(args: &[String]) -> i32 {
         }
         return 0;
     }
-    let mut all_ok = true;
+    let mut failed = false;
+    let mut stopped = false;
     for &rules in &o.rules {
         let m = model_for(&o, rules);
         println!("== check {}", describe(&m));
         println!(
-            "   exploration: {} ({} thread{}){}",
+            "   exploration: {} ({} thread{}){}; bounds: {} unique states, {} MB resident",
             if o.symmetry {
                 "DFS with symmetry reduction over key ids"
             } else {
@@ -227,19 +262,25 @@ pub fn check_main(args: &[String]) -> i32 {
             if o.threads == 1 { "" } else { "s" },
             o.max_depth
                 .map(|d| format!(", max depth {d}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            o.limits.max_states,
+            o.limits.max_memory_mb,
         );
         let start = Instant::now();
-        let r = run(
+        let r = run_within(
             &m,
             o.threads,
             o.symmetry,
             o.max_depth,
+            &o.limits,
             &mut |states, unique, depth| {
                 let secs = start.elapsed().as_secs_f64();
                 println!(
-                    "   progress: states={states} unique={unique} depth={depth} states/s={:.0} elapsed={secs:.0}s",
-                    states as f64 / secs.max(1e-9)
+                    "   progress: states={states} unique={unique} depth={depth} states/s={:.0} elapsed={secs:.0}s{}",
+                    states as f64 / secs.max(1e-9),
+                    resident_mb()
+                        .map(|mb| format!(" resident={mb}MB"))
+                        .unwrap_or_default()
                 );
             },
         );
@@ -252,12 +293,24 @@ pub fn check_main(args: &[String]) -> i32 {
             r.states as f64 / secs.max(1e-9)
         );
         println!("   elapsed:          {secs:.2}s");
+        if let Some(mb) = r.peak_memory_mb {
+            println!("   peak resident:    {mb} MB (sampled)");
+        }
+        if let Some(stop) = r.stopped {
+            println!(
+                "   stopped: {stop} after {secs:.1}s ({} states generated, max depth {}); this is not a verdict: raise {} to explore further",
+                r.states,
+                r.max_depth,
+                stop.flag()
+            );
+        }
         let mut not_reached = 0;
         for (name, always, ok) in &r.verdicts {
             let verdict = match (always, ok, o.max_depth) {
-                (true, true, _) => "holds".to_string(),
                 (true, false, _) => "VIOLATED".to_string(),
                 (false, true, _) => "found".to_string(),
+                _ if r.stopped.is_some() => "undecided".to_string(),
+                (true, true, _) => "holds".to_string(),
                 (false, false, None) => "NOT FOUND".to_string(),
                 (false, false, Some(d)) => {
                     not_reached += 1;
@@ -269,10 +322,18 @@ pub fn check_main(args: &[String]) -> i32 {
                 if *always { "always " } else { "" }
             );
         }
-        let violated = r.verdicts.iter().any(|(_, always, ok)| *always && !ok);
-        let missing = o.max_depth.is_none() && !r.ok() && !violated;
+        let violated = r.violated();
+        let missing = r.stopped.is_none() && o.max_depth.is_none() && !r.ok() && !violated;
         if violated || missing {
-            all_ok = false;
+            failed = true;
+        }
+        if violated {
+            println!(
+                "   note: states that break an always-property are not expanded, so the other verdicts cover the states reached without breaking one"
+            );
+        }
+        if r.stopped.is_some() && !violated {
+            stopped = true;
         }
         if not_reached > 0 {
             println!(
@@ -282,31 +343,62 @@ pub fn check_main(args: &[String]) -> i32 {
             );
         }
         if let Some((_, n)) = o.expect.iter().find(|(name, _)| name == rules.name()) {
-            if r.unique == *n {
+            if r.stopped.is_some() {
+                println!(
+                    "   unique states not compared with the expected {n}: the run was stopped"
+                );
+            } else if r.unique == *n {
                 println!("   unique states match the expected {n}");
             } else {
                 println!(
                     "   UNIQUE STATES CHANGED: expected {n}, got {} (update the pinned count if the change is deliberate)",
                     r.unique
                 );
-                all_ok = false;
+                failed = true;
             }
         }
-        if let Some((name, path)) = r.violations.first() {
+        if !r.violations.is_empty() {
+            let names: Vec<&'static str> = r.violations.iter().map(|(n, _)| *n).collect();
+            // The shortest of the paths the run found (DFS: not the shortest).
+            let (known_name, known) = r
+                .violations
+                .iter()
+                .min_by_key(|(_, p)| p.clone().into_actions().len())
+                .expect("a violation");
+            let len = known.clone().into_actions().len();
             println!(
-                "   searching the shortest counterexample for \"{name}\" (iterative deepening)..."
+                "   searching the shortest counterexample to {} (iterative deepening, BFS)...",
+                if names.len() == 1 {
+                    format!("\"{}\"", names[0])
+                } else {
+                    format!("any of the {} violated properties", names.len())
+                }
             );
-            let len = path.clone().into_actions().len();
-            let p =
-                shortest_counterexample(&m, name, len, o.threads).unwrap_or_else(|| path.clone());
+            let s = shortest_counterexample_within(&m, &names, len, o.threads, &o.limits);
+            let (name, p) = s.path.unwrap_or_else(|| (known_name, known.clone()));
+            let note = match s.stopped {
+                Some(stop) => format!(
+                    "; not proven shortest: the search stopped, {stop} (raise {})",
+                    stop.flag()
+                ),
+                None => String::new(),
+            };
             println!(
-                "   counterexample for \"{name}\" ({} steps):",
+                "   shortest counterexample, to \"{name}\" ({} steps{note}):",
                 p.clone().into_actions().len()
             );
             print!("{}", format_counterexample(&m, &p));
         }
     }
-    if all_ok {
+    if failed {
+        println!("FAILED");
+        1
+    } else if stopped {
+        println!(
+            "STOPPED: a bound was reached before the search finished; not a verdict (exit 3; raise --max-states or --max-memory-mb)"
+        );
+        3
+    } else {
         println!(
             "OK: every property holds and every example was found{}",
             if o.max_depth.is_some() {
@@ -316,9 +408,6 @@ pub fn check_main(args: &[String]) -> i32 {
             }
         );
         0
-    } else {
-        println!("FAILED");
-        1
     }
 }
 
