@@ -27,6 +27,9 @@ pub struct CheckState {
     pub broken: u64,
     /// Time steps taken so far (bounded by [`LifecycleModel::max_ticks`]).
     pub ticks: u8,
+    /// Feature configurations with [`LifecycleModel::track_reexpiry`] only
+    /// (one key): the materials that expired earlier on the path, a bit each.
+    pub expired: u8,
 }
 
 /// A deliberate bug, planted by perturbing [`step`]'s result.
@@ -127,6 +130,7 @@ impl PlantedBug {
 pub struct Coverage {
     transitions: [AtomicU64; 4],
     errors: AtomicU64,
+    features: AtomicU64,
 }
 
 impl Coverage {
@@ -154,6 +158,10 @@ impl Coverage {
     /// Whether the exception was answered.
     pub fn error_seen(&self, e: Exception) -> bool {
         self.errors.load(Ordering::Relaxed) & (1u64 << (e as u64)) != 0
+    }
+    /// Whether the feature was reached ([`crate::features`]).
+    pub fn feature_seen(&self, f: crate::features::Feature) -> bool {
+        self.features.load(Ordering::Relaxed) & f.bit() != 0
     }
 }
 
@@ -194,6 +202,17 @@ pub struct LifecycleModel {
     /// Set by [`run`] when a bound of [`Limits`] is reached: from then on no
     /// state is expanded, so the checker's threads drain their queues and stop.
     pub stop: Arc<AtomicBool>,
+    /// The features this configuration claims to reach (a `sometimes`
+    /// verdict each; [`crate::features`]).
+    pub claims: Vec<crate::features::Feature>,
+    /// Whether every transition of §2, every exception of §3 and every
+    /// `sometimes` property must be found (the default configurations); a
+    /// feature configuration answers for its claims only.
+    pub full_coverage: bool,
+    /// Also offer one clock step to the horizon (across every deadline).
+    pub jump: bool,
+    /// Track which materials expired on the path (one-key configurations).
+    pub track_reexpiry: bool,
 }
 
 impl LifecycleModel {
@@ -232,6 +251,10 @@ impl LifecycleModel {
             planted: None,
             coverage: Arc::new(Coverage::default()),
             stop: Arc::new(AtomicBool::new(false)),
+            claims: Vec::new(),
+            full_coverage: true,
+            jump: false,
+            track_reexpiry: false,
         }
     }
 
@@ -466,6 +489,9 @@ impl LifecycleModel {
         }
         // Time steps.
         let now = s.now;
+        if self.jump && now < self.horizon {
+            out.push(Action::Advance(self.horizon - now));
+        }
         let deadline = self.next_instant(s);
         if let Some(d) = deadline
             && d <= self.horizon
@@ -604,6 +630,9 @@ impl LifecycleModel {
 
     /// The transitions of spec §2 this configuration must take.
     pub fn required_transitions(&self) -> Vec<properties::Transition> {
+        if !self.full_coverage {
+            return Vec::new();
+        }
         properties::REQUIRED_TRANSITIONS
             .iter()
             .copied()
@@ -613,6 +642,9 @@ impl LifecycleModel {
 
     /// The exceptions this configuration must answer at least once.
     pub fn required_errors(&self) -> Vec<Exception> {
+        if !self.full_coverage {
+            return Vec::new();
+        }
         Exception::ALL
             .iter()
             .copied()
@@ -635,6 +667,7 @@ impl Model for LifecycleModel {
             s: State::initial(self.aliases),
             broken: 0,
             ticks: 0,
+            expired: 0,
         }]
     }
 
@@ -664,10 +697,29 @@ impl Model for LifecycleModel {
         let broken = last.broken
             | properties::transition_violations(&self.rules, &last.s, &action, &resp, &after);
         let ticks = last.ticks + matches!(action, Action::Advance(_)) as u8;
+        let mut expired = last.expired;
+        if !self.claims.is_empty() {
+            let seen = crate::features::observe(
+                self,
+                &last.s,
+                &action,
+                &resp,
+                &after,
+                ticks,
+                &mut expired,
+            );
+            if seen != 0 {
+                self.coverage.features.fetch_or(seen, Ordering::Relaxed);
+            }
+            if !self.track_reexpiry {
+                expired = 0;
+            }
+        }
         Some(CheckState {
             s: after,
             broken,
             ticks,
+            expired,
         })
     }
 
@@ -765,6 +817,7 @@ impl Representative for CheckState {
             },
             broken: self.broken,
             ticks: self.ticks,
+            expired: self.expired,
         }
     }
 }
@@ -1189,6 +1242,23 @@ pub fn run_within(
         } else {
             verdicts.push((p.name.to_string(), false, found.is_some()));
         }
+    }
+    if !model.full_coverage {
+        // A feature configuration answers for its claims, not for every
+        // `sometimes` of the default configurations.
+        let sometimes: Vec<String> = props
+            .iter()
+            .filter(|p| !matches!(p.expectation, stateright::Expectation::Always))
+            .map(|p| p.name.to_string())
+            .collect();
+        verdicts.retain(|(n, always, _)| *always || !sometimes.contains(n));
+    }
+    for &f in &model.claims {
+        verdicts.push((
+            format!("sometimes feature: {}", f.label()),
+            false,
+            coverage.feature_seen(f),
+        ));
     }
     for t in model.required_transitions() {
         verdicts.push((

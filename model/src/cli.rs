@@ -12,7 +12,7 @@ use std::time::Instant;
 const CHECK_USAGE: &str = "usage: kms-lifecycle check [--rules classic|current|both] [--keys N] \
 [--horizon-days D] [--ticks N] [--full] [--max-depth N] [--max-states N] [--max-memory-mb M] \
 [--threads N] [--symmetry|--no-symmetry] [--expect-unique-states RULES=N[,RULES=N]] \
-[--plant-bug NAME] [--list-planted-bugs]
+[--plant-bug NAME] [--list-planted-bugs] [--config NAME|all] [--list-configs]
 
 Explores every interleaving of the lifecycle's operations and clock steps
 (docs/model.md) and checks every property.
@@ -34,6 +34,12 @@ Explores every interleaving of the lifecycle's operations and clock steps
                   fail unless the unique state count of each rule set is
                   exactly this (a change to the model's size is deliberate)
   --plant-bug NAME  run with a deliberate bug (--list-planted-bugs)
+  --config NAME   run a feature configuration instead of the default one
+                  (all: every one); each claims features the default cannot
+                  reach (an AWS managed key, ReEncrypt, three clock steps,
+                  jumps and coinciding deadlines, expire-reimport-expire, the
+                  real on-demand limit) and fails unless it reaches them
+  --list-configs  which configuration covers which feature
 
 A state that breaks an always-property is reported and not expanded further
 (its successors are not explored); without a violation this changes nothing.
@@ -68,6 +74,8 @@ struct Options {
     bug: Option<PlantedBug>,
     list_bugs: bool,
     full: bool,
+    config: Option<String>,
+    list_configs: bool,
     expect: Vec<(String, usize)>,
     limits: Limits,
     addr: String,
@@ -85,6 +93,8 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
         bug: None,
         list_bugs: false,
         full: false,
+        config: None,
+        list_configs: false,
         expect: Vec::new(),
         limits: Limits::default(),
         addr: "127.0.0.1:3000".to_string(),
@@ -156,6 +166,23 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
             }
             "--list-planted-bugs" => o.list_bugs = true,
             "--full" => o.full = true,
+            "--config" if !explore => {
+                let v = it
+                    .next()
+                    .ok_or("--config needs a name (see --list-configs)")?;
+                let known: Vec<&str> = crate::features::configurations(Rules::current())
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .collect();
+                if v != "all" && !known.contains(&v.as_str()) {
+                    return Err(format!(
+                        "--config: unknown configuration {v:?} (all, {})",
+                        known.join(", ")
+                    ));
+                }
+                o.config = Some(v.clone());
+            }
+            "--list-configs" if !explore => o.list_configs = true,
             "--expect-unique-states" if !explore => {
                 let v = it
                     .next()
@@ -199,6 +226,26 @@ fn model_for(o: &Options, rules: Rules) -> LifecycleModel {
         m.max_ticks = t;
     }
     m
+}
+
+/// `check --list-configs`: every configuration and what it covers.
+fn list_configs() {
+    println!("configuration     rules            covers");
+    println!(
+        "(default)         classic, current every transition of §2, every exception of §3, every sometimes-property"
+    );
+    for (name, m) in crate::features::configurations(Rules::current()) {
+        let rules = if crate::features::configurations(Rules::classic())
+            .iter()
+            .any(|(n, _)| *n == name)
+        {
+            "classic, current"
+        } else {
+            "current"
+        };
+        let claims: Vec<&str> = m.claims.iter().map(|f| f.label()).collect();
+        println!("{name:<17} {rules:<16} {}", claims.join("; "));
+    }
 }
 
 fn describe(m: &LifecycleModel) -> String {
@@ -246,11 +293,30 @@ pub fn check_main(args: &[String]) -> i32 {
         }
         return 0;
     }
+    if o.list_configs {
+        list_configs();
+        return 0;
+    }
+    let mut runs: Vec<(Rules, Option<&'static str>, LifecycleModel)> = Vec::new();
+    for &rules in &o.rules {
+        match &o.config {
+            None => runs.push((rules, None, model_for(&o, rules))),
+            Some(want) => {
+                for (name, m) in crate::features::configurations(rules) {
+                    if want == "all" || want == name {
+                        runs.push((rules, Some(name), m.with_bug(o.bug)));
+                    }
+                }
+            }
+        }
+    }
     let mut failed = false;
     let mut stopped = false;
-    for &rules in &o.rules {
-        let m = model_for(&o, rules);
-        println!("== check {}", describe(&m));
+    for (rules, config, m) in runs {
+        match config {
+            None => println!("== check {}", describe(&m)),
+            Some(name) => println!("== check --config {name}: {}", describe(&m)),
+        }
         println!(
             "   exploration: {} ({} thread{}){}; bounds: {} unique states, {} MB resident",
             if o.symmetry {
@@ -342,7 +408,11 @@ pub fn check_main(args: &[String]) -> i32 {
                 o.max_depth.unwrap_or_default()
             );
         }
-        if let Some((_, n)) = o.expect.iter().find(|(name, _)| name == rules.name()) {
+        if let Some((_, n)) = o
+            .expect
+            .iter()
+            .find(|(name, _)| config.is_none() && name == rules.name())
+        {
             if r.stopped.is_some() {
                 println!(
                     "   unique states not compared with the expected {n}: the run was stopped"

@@ -18,6 +18,8 @@ pub mod cli;
 #[cfg(feature = "checker")]
 pub mod diagram;
 #[cfg(feature = "checker")]
+pub mod features;
+#[cfg(feature = "checker")]
 pub mod properties;
 
 use serde::{Deserialize, Serialize};
