@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Sequences tried per bug and seed (the search stops at the first failure).
 const CASES: u32 = 2_000;
 /// Seeds tried, one after the other, until one finds the bug.
-const SEEDS: u8 = 3;
+const SEEDS: u8 = 6;
 /// The longest acceptable shrunk sequence.
 const MAX_SHRUNK: usize = 6;
 
