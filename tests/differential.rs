@@ -8,6 +8,7 @@
 //! AES-GCM) are compared. proptest shrinks a failure to a minimal sequence and
 //! persists its seed in `proptest-regressions/differential.txt`.
 //!
+//! Sequences: 1–119 calls (broad), 1–199 (import histories).
 //! `PROPTEST_CASES` sets the number of sequences per rule set (default 64);
 //! the soak command is in docs/verification.md.
 
@@ -62,18 +63,18 @@ prop_state_machine! {
     })]
 
     #[test]
-    fn implementation_matches_model_classic(sequential 1..40 => ClassicTest);
+    fn implementation_matches_model_classic(sequential 1..120 => ClassicTest);
 
     #[test]
-    fn implementation_matches_model_current(sequential 1..40 => CurrentTest);
+    fn implementation_matches_model_current(sequential 1..120 => CurrentTest);
 
     /// Import histories on purpose (generator mode `ImportHistory`): long
     /// sequences of imports, rotations, expiries, deletions and reimports.
     #[test]
-    fn implementation_matches_model_on_import_histories_classic(sequential 1..80 => ClassicImportTest);
+    fn implementation_matches_model_on_import_histories_classic(sequential 1..200 => ClassicImportTest);
 
     #[test]
-    fn implementation_matches_model_on_import_histories_current(sequential 1..80 => CurrentImportTest);
+    fn implementation_matches_model_on_import_histories_current(sequential 1..200 => CurrentImportTest);
 }
 
 #[test]
