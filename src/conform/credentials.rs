@@ -1,0 +1,1 @@
+//! Credentials and region from the usual AWS sources.
