@@ -180,6 +180,9 @@ impl Replay {
             cands.retain(|s| Some(s.ciphertexts.len()) == n);
             if let Some(n) = n {
                 self.cts.truncate(n);
+                if let Some(m) = self.made.last_mut() {
+                    m.1 = m.1.filter(|&c| (c as usize) < n);
+                }
             }
         } else {
             cands = same;
@@ -191,6 +194,7 @@ impl Replay {
         }
         let involved = self.involved(a, &before[0]);
         let mut cands = dedup(cands);
+        self.states = cands.clone();
         let (probed, aliases) = self.probed_keys(a);
         if retire_involved {
             for k in &involved {

@@ -125,7 +125,8 @@ pub fn main(args: &[String]) -> i32 {
         for f in &outcome.findings {
             let _ = writeln!(
                 stdout,
-                "  {} ({}): {} sequence(s), shortest {} calls",
+                "  [{}] {} ({}): {} sequence(s), shortest {} calls",
+                super::severity::of(f).label,
                 f.rule,
                 f.section,
                 f.count,
@@ -140,6 +141,9 @@ pub fn main(args: &[String]) -> i32 {
                 f.divergence.expected, f.divergence.observed
             );
         }
+    }
+    for m in &outcome.missing {
+        let _ = writeln!(stdout, "not implemented: {} ({})", m.operation, m.answer);
     }
     if !outcome.unchecked.is_empty() {
         let _ = writeln!(

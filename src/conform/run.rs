@@ -14,7 +14,7 @@ use super::oracle::{
     RuleFinding, Start, StepReport, Stop, TIME_RULES, Target, gen_action,
 };
 use super::severity;
-use kms_lifecycle_model::Action;
+use kms_lifecycle_model::{Action, KeyRef};
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -50,6 +50,7 @@ impl Oracle {
         ReplayResult {
             executed: Vec::new(),
             log: Vec::new(),
+            made: Vec::new(),
             divergences: vec![d],
             clock: false,
             reanchored: 0,
@@ -139,7 +140,8 @@ impl Oracle {
     }
 
     /// Delta debugging: removes chunks of actions while the same rule still
-    /// diverges, replaying from scratch each time.
+    /// diverges, replaying from scratch each time; then removes single
+    /// actions that made a key or a ciphertext, renumbering the later ones.
     fn shrink(
         &self,
         target: &mut Target,
@@ -149,31 +151,38 @@ impl Oracle {
         deadline: Option<Instant>,
     ) -> Option<(Vec<Action>, Vec<StepReport>, Divergence)> {
         let rule = d0.rule.clone();
-        let found = |r: ReplayResult| {
+        let mut replays = 0;
+        let mut attempt = |cand: &[Action], replays: &mut usize| -> Option<Shrunk> {
+            *replays += 1;
+            let r = self.replay(target, missing, cand, Stop::Rule(rule.clone()));
             let d = r.divergences.into_iter().find(|d| d.rule == rule)?;
-            Some((r.executed, r.log, d))
+            Some(Shrunk {
+                actions: r.executed,
+                log: r.log,
+                made: r.made,
+                divergence: d,
+            })
         };
         // A clean log of the prefix (no notes of later divergences).
-        let mut best = found(self.replay(target, missing, &actions, Stop::Rule(rule.clone())))?;
-        let mut replays = 1;
-        let mut chunk = (best.0.len() / 2).max(1);
+        let mut best = attempt(&actions, &mut replays)?;
+        let out_of_budget = |replays: usize| {
+            replays >= self.config.max_shrink_replays
+                || deadline.is_some_and(|d| Instant::now() > d)
+                || super::interrupt::requested()
+        };
+        let mut chunk = (best.actions.len() / 2).max(1);
         'outer: loop {
             let mut progressed = false;
             let mut i = 0;
-            while i < best.0.len() {
-                if replays >= self.config.max_shrink_replays
-                    || deadline.is_some_and(|d| Instant::now() > d)
-                    || super::interrupt::requested()
-                {
+            while i < best.actions.len() {
+                if out_of_budget(replays) {
                     break 'outer;
                 }
-                let end = (i + chunk).min(best.0.len());
-                let mut cand = best.0.clone();
+                let end = (i + chunk).min(best.actions.len());
+                let mut cand = best.actions.clone();
                 cand.drain(i..end);
-                replays += 1;
-                let r = self.replay(target, missing, &cand, Stop::Rule(rule.clone()));
-                match found(r) {
-                    Some(s) if s.0.len() < best.0.len() => {
+                match attempt(&cand, &mut replays) {
+                    Some(s) if s.actions.len() < best.actions.len() => {
                         best = s;
                         progressed = true;
                     }
@@ -187,7 +196,26 @@ impl Oracle {
                 chunk = (chunk / 2).max(1);
             }
         }
-        Some(best)
+        'renumber: loop {
+            for i in 0..best.actions.len() {
+                if out_of_budget(replays) {
+                    break 'renumber;
+                }
+                let (key, ct) = best.made.get(i).copied().unwrap_or_default();
+                if key.is_none() && ct.is_none() {
+                    continue;
+                }
+                let cand = without(&best.actions, i, key, ct);
+                if let Some(s) = attempt(&cand, &mut replays)
+                    && s.actions.len() < best.actions.len()
+                {
+                    best = s;
+                    continue 'renumber;
+                }
+            }
+            break;
+        }
+        Some((best.actions, best.log, best.divergence))
     }
 
     /// Runs the generated sequences against `target`, calling `progress`
@@ -288,4 +316,71 @@ impl Oracle {
             elapsed_secs: started.elapsed().as_secs_f64(),
         }
     }
+}
+
+struct Shrunk {
+    actions: Vec<Action>,
+    log: Vec<StepReport>,
+    made: Vec<(Option<u8>, Option<u8>)>,
+    divergence: Divergence,
+}
+
+/// `actions` without action `i`, which made key `key` and ciphertext `ct`:
+/// later actions on them are dropped, later indices above them renumbered.
+fn without(actions: &[Action], i: usize, key: Option<u8>, ct: Option<u8>) -> Vec<Action> {
+    let shift = |gone: Option<u8>| {
+        move |x: u8| match gone {
+            Some(g) if x == g => None,
+            Some(g) if x > g => Some(x - 1),
+            _ => Some(x),
+        }
+    };
+    let (fk, fc) = (shift(key), shift(ct));
+    actions
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .filter_map(|(j, a)| if j < i { Some(*a) } else { remap(a, &fk, &fc) })
+        .collect()
+}
+
+/// `a` with its key indices mapped by `fk` and its ciphertext indices by
+/// `fc`; `None` when one of them maps to nothing.
+fn remap(a: &Action, fk: &dyn Fn(u8) -> Option<u8>, fc: &dyn Fn(u8) -> Option<u8>) -> Option<Action> {
+    let r = |x: KeyRef| match x {
+        KeyRef::Key(k) => fk(k).map(KeyRef::Key),
+        alias => Some(alias),
+    };
+    let mut b = *a;
+    match &mut b {
+        Action::DescribeKey { key } | Action::Encrypt { key, .. } | Action::GenerateDataKey { key } => {
+            *key = r(*key)?
+        }
+        Action::Decrypt { ct, key, .. } => {
+            *ct = fc(*ct)?;
+            if let Some(k) = key {
+                *k = r(*k)?;
+            }
+        }
+        Action::DecryptTampered { ct } => *ct = fc(*ct)?,
+        Action::ReEncrypt { ct, dest } => {
+            *ct = fc(*ct)?;
+            *dest = r(*dest)?;
+        }
+        Action::EnableKey { key }
+        | Action::DisableKey { key }
+        | Action::EnableKeyRotation { key, .. }
+        | Action::DisableKeyRotation { key }
+        | Action::GetKeyRotationStatus { key }
+        | Action::RotateKeyOnDemand { key }
+        | Action::ScheduleKeyDeletion { key, .. }
+        | Action::CancelKeyDeletion { key }
+        | Action::GetParametersForImport { key }
+        | Action::ImportKeyMaterial { key, .. }
+        | Action::DeleteImportedKeyMaterial { key, .. }
+        | Action::CreateAlias { key, .. }
+        | Action::UpdateAlias { key, .. } => *key = fk(*key)?,
+        _ => {}
+    }
+    Some(b)
 }
