@@ -15,6 +15,7 @@
 //!   `kms-lifecycle conform` command.
 
 mod anchor;
+pub mod cleanup;
 pub mod cli;
 pub mod credentials;
 pub mod http;

@@ -101,17 +101,33 @@ impl Target {
         )
     }
 
-    /// An HTTP endpoint (shared by every replay).
+    /// An HTTP endpoint (shared by every replay), with the documentation
+    /// example credentials.
     pub fn http(endpoint: &str, region: Option<&str>) -> Result<Self, String> {
-        let probe = super::HttpKms::new(endpoint, region, Default::default())?;
+        Self::http_with(endpoint, region, Default::default(), None)
+    }
+
+    /// An HTTP endpoint signed with `credentials`; with `created`, every key
+    /// and alias the oracle creates is recorded there (for `--cleanup`).
+    pub fn http_with(
+        endpoint: &str,
+        region: Option<&str>,
+        credentials: super::http::Credentials,
+        created: Option<super::cleanup::SharedCreated>,
+    ) -> Result<Self, String> {
+        let probe = super::HttpKms::new(endpoint, region, credentials.clone())?;
         let (endpoint, region) = (probe.endpoint.clone(), probe.region.clone());
         Ok(Self::new(
             format!("{endpoint} (region {region})"),
             move || -> Box<dyn KmsApi> {
-                Box::new(
-                    super::HttpKms::new(&endpoint, Some(&region), Default::default())
+                let api: Box<dyn KmsApi> = Box::new(
+                    super::HttpKms::new(&endpoint, Some(&region), credentials.clone())
                         .expect("validated above"),
-                )
+                );
+                match &created {
+                    Some(c) => Box::new(super::cleanup::Tracked::new(api, c.clone())),
+                    None => api,
+                }
             },
         ))
     }
