@@ -464,12 +464,21 @@ fn one_sequence_shows_two_independent_divergences() {
     .run(&mut target, |_| {});
     for rule in ["crypto refused while Disabled", "PendingWindowInDays 7–30"] {
         let f = o.findings.iter().find(|f| f.rule == rule);
-        assert!(f.is_some_and(|f| f.sequence.len() <= 4), "{rule}: {}", show(&o));
+        assert!(
+            f.is_some_and(|f| f.sequence.len() <= 4),
+            "{rule}: {}",
+            show(&o)
+        );
     }
     assert!(o.most_rules_in_a_sequence >= 2, "{}", show(&o));
     assert!(o.reanchored > 0);
     // The most severe comes first: a disabled key that encrypts.
-    assert_eq!(o.findings[0].rule, "crypto refused while Disabled", "{}", show(&o));
+    assert_eq!(
+        o.findings[0].rule,
+        "crypto refused while Disabled",
+        "{}",
+        show(&o)
+    );
     assert!(show(&o).contains("1. **critical**"), "{}", show(&o));
 }
 
@@ -543,7 +552,12 @@ fn missing_operations_are_reported_once_and_left_out() {
     assert_eq!(o.sequences, 60);
     assert!(o.findings.is_empty(), "{}", show(&o));
     let ops: Vec<&str> = o.missing.iter().map(|m| m.operation.as_str()).collect();
-    assert_eq!(ops, ["GetParametersForImport", "ListKeyRotations"], "{}", show(&o));
+    assert_eq!(
+        ops,
+        ["GetParametersForImport", "ListKeyRotations"],
+        "{}",
+        show(&o)
+    );
     assert!(o.missing.iter().all(|m| !m.unchecked_rules.is_empty()));
     // Sequences are not cut short by the missing operations.
     assert!(o.actions > 60 * 10, "{} calls", o.actions);

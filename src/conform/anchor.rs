@@ -14,9 +14,14 @@
 //! sequence goes on with fresh keys. The same happens after a probe that
 //! contradicts every state.
 
+// A divergence on the error path is rare: its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use super::oracle::{Divergence, KeyProbe, Live, Obs, Replay, Stop, model_state};
 use kms_lifecycle_model as model;
-use model::{Action, KeyRef, KeyState, Manager, Origin, Response, RotationSetting, State, TokenRef};
+use model::{
+    Action, KeyRef, KeyState, Manager, Origin, Response, RotationSetting, State, TokenRef,
+};
 
 /// Most states kept after re-anchoring.
 const MAX_STATES: usize = 64;
@@ -354,9 +359,7 @@ impl Replay {
         {
             if r.key_rotation_enabled {
                 let next = r.next_rotation_date?.0.checked_sub(base)?;
-                let period = u32::try_from(r.rotation_period_in_days?)
-                    .ok()
-                    .filter(|&p| p > 0)?;
+                let period = r.rotation_period_in_days.filter(|&p| p > 0)?;
                 if next <= now {
                     return None;
                 }

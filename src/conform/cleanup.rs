@@ -82,7 +82,13 @@ crate::with_kms_operations!(tracked_ops);
 pub fn clean(api: &mut dyn KmsApi, created: &SharedCreated) -> (usize, usize, Vec<String>) {
     let (aliases, keys) = match created.lock() {
         Ok(mut c) => (std::mem::take(&mut c.aliases), std::mem::take(&mut c.keys)),
-        Err(_) => return (0, 0, vec!["the list of created resources is poisoned".into()]),
+        Err(_) => {
+            return (
+                0,
+                0,
+                vec!["the list of created resources is poisoned".into()],
+            );
+        }
     };
     let mut failures = Vec::new();
     let mut deleted = 0;

@@ -8,7 +8,7 @@
 
 use super::http::Credentials;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What was found, and where.
 #[derive(Clone, Debug)]
@@ -73,7 +73,7 @@ pub fn resolve(profile: Option<&str>) -> Resolved {
 pub fn resolve_with(
     profile: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
-    read: &dyn Fn(&PathBuf) -> Option<String>,
+    read: &dyn Fn(&Path) -> Option<String>,
 ) -> Resolved {
     let env_region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
@@ -87,9 +87,11 @@ pub fn resolve_with(
         .and_then(|p| read(&p))
         .map(|t| parse_ini(&t))
         .unwrap_or_default();
-    let config_section = config
-        .get(&format!("profile {profile}"))
-        .or_else(|| (profile == "default").then(|| config.get("default")).flatten());
+    let config_section = config.get(&format!("profile {profile}")).or_else(|| {
+        (profile == "default")
+            .then(|| config.get("default"))
+            .flatten()
+    });
     let region = env_region.or_else(|| config_section.and_then(|s| s.get("region").cloned()));
     if !explicit_profile
         && let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
@@ -134,7 +136,7 @@ pub fn resolve_with(
 mod tests {
     use super::*;
 
-    fn files(path: &PathBuf) -> Option<String> {
+    fn files(path: &Path) -> Option<String> {
         match path.to_str()? {
             "/h/.aws/credentials" => Some(
                 "[default]\naws_access_key_id = AKD\naws_secret_access_key = sd\n\n[ci]\naws_access_key_id=AKC\naws_secret_access_key=sc\naws_session_token = tok\n".into(),

@@ -268,9 +268,7 @@ pub fn decode<Resp: DeserializeOwned>(
         .unwrap_or("")
         .to_string();
     if UNKNOWN_OPERATION.contains(&name.as_str()) {
-        return Err(CallError::Unimplemented(format!(
-            "{op}: {name}: {message}"
-        )));
+        return Err(CallError::Unimplemented(format!("{op}: {name}: {message}")));
     }
     if name.is_empty() {
         return Err(CallError::Protocol(format!(

@@ -208,7 +208,10 @@ mod tests {
         let ok: CallResult<()> = Ok(());
         assert!(m.judge("Encrypt", ok).is_ok());
         let crash: CallResult<()> = Err(CallError::Unimplemented("<html>".into()));
-        assert!(matches!(m.judge("Encrypt", crash), Err(CallError::Protocol(_))));
+        assert!(matches!(
+            m.judge("Encrypt", crash),
+            Err(CallError::Protocol(_))
+        ));
         let none: CallResult<()> = Err(CallError::Unimplemented("501".into()));
         assert!(matches!(
             m.judge("ListKeyRotations", none),

@@ -13,6 +13,7 @@
 // A divergence ends the sequence: its size on the error path does not matter.
 #![allow(clippy::result_large_err)]
 
+use super::missing::MissingOperation;
 use super::missing::{SharedMissing, Watched};
 use super::{CallError, KmsApi};
 use crate::api::{self, *};
@@ -23,7 +24,6 @@ use model::{
     Action, AliasName, Config, Ctx, DAY, Exception, ImportType, KeyRef, KeyState, MaterialRef,
     OkSummary, Origin, Response, State, Time, TokenRef, ValidToChoice,
 };
-use super::missing::MissingOperation;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -452,8 +452,11 @@ pub(super) fn gen_action(rng: &mut Rng, st: &State, live: &Live, clock: bool) ->
             ]),
         },
         K::CreateAlias => {
-            let mut names: Vec<(u32, AliasName)> =
-                live.aliases.iter().map(|&a| (6, AliasName::Slot(a))).collect();
+            let mut names: Vec<(u32, AliasName)> = live
+                .aliases
+                .iter()
+                .map(|&a| (6, AliasName::Slot(a)))
+                .collect();
             names.extend([(1, AliasName::Reserved), (1, AliasName::Malformed)]);
             Action::CreateAlias {
                 alias: rng.pick(&names),
@@ -1777,7 +1780,10 @@ impl Replay {
 
     /// Probes key `k`; on a real service, waits up to `settle` for an answer
     /// that some state allows (eventual consistency).
-    pub(super) fn probe_settled(&mut self, k: u8) -> (KeyProbe, Vec<State>, Option<(Probe, String)>) {
+    pub(super) fn probe_settled(
+        &mut self,
+        k: u8,
+    ) -> (KeyProbe, Vec<State>, Option<(Probe, String)>) {
         let deadline = Instant::now() + self.settle;
         loop {
             let p = self.read_key(k);
@@ -1798,8 +1804,14 @@ impl Replay {
         let KeyProbe { d, st, rot } = &p;
         let protocol = [
             ("DescribeKey", d.as_ref().err()),
-            ("GetKeyRotationStatus", st.as_ref().and_then(|r| r.as_ref().err())),
-            ("ListKeyRotations", rot.as_ref().and_then(|r| r.as_ref().err())),
+            (
+                "GetKeyRotationStatus",
+                st.as_ref().and_then(|r| r.as_ref().err()),
+            ),
+            (
+                "ListKeyRotations",
+                rot.as_ref().and_then(|r| r.as_ref().err()),
+            ),
         ]
         .into_iter()
         .find(|(_, e)| matches!(e, Some(CallError::Protocol(_))))
@@ -1869,7 +1881,12 @@ impl Replay {
 
     /// Whether state `s` allows what the probes of key `k` showed; else the
     /// probe that disagreed and what `s` expected.
-    pub(super) fn key_matches(&self, s: &State, k: u8, p: &KeyProbe) -> Result<(), (Probe, String)> {
+    pub(super) fn key_matches(
+        &self,
+        s: &State,
+        k: u8,
+        p: &KeyProbe,
+    ) -> Result<(), (Probe, String)> {
         let KeyProbe { d, st, rot } = p;
         let obs = model::observe(s, k as usize);
         let not_found =
@@ -2093,4 +2110,3 @@ impl Replay {
 fn model_state_of(r: &KeyMetadataResponse) -> KeyState {
     model_state(r.key_metadata.key_state)
 }
-

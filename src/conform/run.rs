@@ -8,6 +8,9 @@
 //! are replayed from scratch and stop at the first divergence of that rule
 //! (re-anchoring after any other).
 
+// A divergence on the error path is rare: its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use super::missing::{Missing, SharedMissing};
 use super::oracle::{
     Divergence, Live, Oracle, OracleConfig, Outcome, Progress, Replay, ReplayResult, Rng,
@@ -109,7 +112,12 @@ impl Oracle {
     }
 
     /// Runs one generated sequence.
-    fn generated(&self, target: &mut Target, missing: &SharedMissing, index: usize) -> ReplayResult {
+    fn generated(
+        &self,
+        target: &mut Target,
+        missing: &SharedMissing,
+        index: usize,
+    ) -> ReplayResult {
         let mut rng = Rng::new(
             self.config
                 .seed
@@ -346,16 +354,20 @@ fn without(actions: &[Action], i: usize, key: Option<u8>, ct: Option<u8>) -> Vec
 
 /// `a` with its key indices mapped by `fk` and its ciphertext indices by
 /// `fc`; `None` when one of them maps to nothing.
-fn remap(a: &Action, fk: &dyn Fn(u8) -> Option<u8>, fc: &dyn Fn(u8) -> Option<u8>) -> Option<Action> {
+fn remap(
+    a: &Action,
+    fk: &dyn Fn(u8) -> Option<u8>,
+    fc: &dyn Fn(u8) -> Option<u8>,
+) -> Option<Action> {
     let r = |x: KeyRef| match x {
         KeyRef::Key(k) => fk(k).map(KeyRef::Key),
         alias => Some(alias),
     };
     let mut b = *a;
     match &mut b {
-        Action::DescribeKey { key } | Action::Encrypt { key, .. } | Action::GenerateDataKey { key } => {
-            *key = r(*key)?
-        }
+        Action::DescribeKey { key }
+        | Action::Encrypt { key, .. }
+        | Action::GenerateDataKey { key } => *key = r(*key)?,
         Action::Decrypt { ct, key, .. } => {
             *ct = fc(*ct)?;
             if let Some(k) = key {

@@ -56,20 +56,33 @@ pub fn of(f: &RuleFinding) -> Severity {
         return sev(if observed_ok && !probe { 0 } else { 3 });
     }
     if probe {
-        let state = ["state", "yields", "deletion", "CreateKey", "a new key", "import"];
-        return sev(if state.iter().any(|w| rule.contains(w)) { 1 } else { 2 });
+        let state = [
+            "state",
+            "yields",
+            "deletion",
+            "CreateKey",
+            "a new key",
+            "import",
+        ];
+        return sev(if state.iter().any(|w| rule.contains(w)) {
+            1
+        } else {
+            2
+        });
     }
     match (expected_ok, observed_ok) {
         // Accepted what must be refused.
-        (false, true) => sev(if rule.contains("validated")
-            || rule.contains("RotationPeriodInDays")
-            || rule.contains("PendingWindowInDays")
-            || rule.contains("reserved")
-        {
-            2
-        } else {
-            1
-        }),
+        (false, true) => sev(
+            if rule.contains("validated")
+                || rule.contains("RotationPeriodInDays")
+                || rule.contains("PendingWindowInDays")
+                || rule.contains("reserved")
+            {
+                2
+            } else {
+                1
+            },
+        ),
         // Refused what must succeed.
         (true, false) => sev(if rule.contains("decrypts") { 1 } else { 2 }),
         // A different refusal, or a different success.
@@ -102,42 +115,138 @@ pub fn sentence(f: &RuleFinding) -> String {
 /// `aws-kms-facts.md`) or a decision of this project (`docs/decisions.md`).
 pub fn basis(rule: &str) -> &'static str {
     let table: &[(&str, &str)] = &[
-        ("crypto refused while Disabled", "AWS: key-state table, footnote [1] (DisabledException)"),
-        ("crypto refused while PendingDeletion", "AWS: key-state table, footnotes [2]/[3] (both exceptions accepted)"),
-        ("crypto refused while PendingImport", "AWS: key-state table, footnote [5]"),
-        ("the encryption context must match exactly", "AWS: exact, case-sensitive match, else InvalidCiphertextException ([DG23] concepts, [M] Encrypt)"),
-        ("a tampered ciphertext is refused", "AWS: the ciphertext is authenticated ([CD], [M] InvalidCiphertextException)"),
-        ("Decrypt naming another key", "AWS: IncorrectKeyException ([M] Decrypt)"),
-        ("a deleted key or a removed alias is not found", "project decision: AWS documents NotFoundException only for keys that never existed (facts §10, open point 5)"),
-        ("CreateKey:", "AWS: transition table (EXTERNAL keys are created PendingImport)"),
-        ("a new key's state and rotation settings", "AWS: rotation off on new customer managed keys, always on for AWS managed keys, UnsupportedOperationException for EXTERNAL keys (key-state table [6], [M])"),
-        ("RotationPeriodInDays", "AWS: 90–2560 days ([M] RotationPeriodInDaysType); the exception name (ValidationException) is a project decision (facts §10, open point 4)"),
-        ("PendingWindowInDays", "AWS: 7–30 days ([M], [DG23]); the exception name is a project decision (open point 4)"),
-        ("ScheduleKeyDeletion default window", "AWS: default 30 days ([M])"),
-        ("CancelKeyDeletion", "AWS: key-state table, footnote [4]; Disabled after cancelling ([M] CancelKeyDeletion)"),
-        ("alias/aws/ is reserved", "AWS reserves the prefix ([M], [DG23]); the exception (NotAuthorizedException) is a project decision (docs/decisions.md, CreateAlias): AWS's documented CreateAlias errors do not name it"),
-        ("alias names are validated", "AWS: [M] AliasNameType pattern; InvalidAliasNameException or ValidationException accepted"),
-        ("import only into EXTERNAL keys", "AWS: key-state table, footnote [9]; checking the origin before the state is a project decision (docs/decisions.md, order of checks 4)"),
-        ("GetParametersForImport", "AWS: key-state table ([9] for AWS_KMS keys)"),
-        ("DeleteImportedKeyMaterial", "AWS: key-state table, footnote [9] (UnsupportedOperationException for keys without imported material), [M] DeleteImportedKeyMaterial"),
-        ("deleting imported material", "AWS: [M] DeleteImportedKeyMaterial (state becomes PendingImport)"),
-        ("only the key's own material can be reimported", "AWS: IncorrectKeyMaterialException ([M] ImportKeyMaterial)"),
-        ("an import token is bound", "AWS: InvalidImportTokenException ([M] ImportKeyMaterial); that only the latest token is valid is a project decision (docs/decisions.md, import)"),
+        (
+            "crypto refused while Disabled",
+            "AWS: key-state table, footnote [1] (DisabledException)",
+        ),
+        (
+            "crypto refused while PendingDeletion",
+            "AWS: key-state table, footnotes [2]/[3] (both exceptions accepted)",
+        ),
+        (
+            "crypto refused while PendingImport",
+            "AWS: key-state table, footnote [5]",
+        ),
+        (
+            "the encryption context must match exactly",
+            "AWS: exact, case-sensitive match, else InvalidCiphertextException ([DG23] concepts, [M] Encrypt)",
+        ),
+        (
+            "a tampered ciphertext is refused",
+            "AWS: the ciphertext is authenticated ([CD], [M] InvalidCiphertextException)",
+        ),
+        (
+            "Decrypt naming another key",
+            "AWS: IncorrectKeyException ([M] Decrypt)",
+        ),
+        (
+            "a deleted key or a removed alias is not found",
+            "project decision: AWS documents NotFoundException only for keys that never existed (facts §10, open point 5)",
+        ),
+        (
+            "CreateKey:",
+            "AWS: transition table (EXTERNAL keys are created PendingImport)",
+        ),
+        (
+            "a new key's state and rotation settings",
+            "AWS: rotation off on new customer managed keys, always on for AWS managed keys, UnsupportedOperationException for EXTERNAL keys (key-state table [6], [M])",
+        ),
+        (
+            "RotationPeriodInDays",
+            "AWS: 90–2560 days ([M] RotationPeriodInDaysType); the exception name (ValidationException) is a project decision (facts §10, open point 4)",
+        ),
+        (
+            "PendingWindowInDays",
+            "AWS: 7–30 days ([M], [DG23]); the exception name is a project decision (open point 4)",
+        ),
+        (
+            "ScheduleKeyDeletion default window",
+            "AWS: default 30 days ([M])",
+        ),
+        (
+            "CancelKeyDeletion",
+            "AWS: key-state table, footnote [4]; Disabled after cancelling ([M] CancelKeyDeletion)",
+        ),
+        (
+            "alias/aws/ is reserved",
+            "AWS reserves the prefix ([M], [DG23]); the exception (NotAuthorizedException) is a project decision (docs/decisions.md, CreateAlias): AWS's documented CreateAlias errors do not name it",
+        ),
+        (
+            "alias names are validated",
+            "AWS: [M] AliasNameType pattern; InvalidAliasNameException or ValidationException accepted",
+        ),
+        (
+            "import only into EXTERNAL keys",
+            "AWS: key-state table, footnote [9]; checking the origin before the state is a project decision (docs/decisions.md, order of checks 4)",
+        ),
+        (
+            "GetParametersForImport",
+            "AWS: key-state table ([9] for AWS_KMS keys)",
+        ),
+        (
+            "DeleteImportedKeyMaterial",
+            "AWS: key-state table, footnote [9] (UnsupportedOperationException for keys without imported material), [M] DeleteImportedKeyMaterial",
+        ),
+        (
+            "deleting imported material",
+            "AWS: [M] DeleteImportedKeyMaterial (state becomes PendingImport)",
+        ),
+        (
+            "only the key's own material can be reimported",
+            "AWS: IncorrectKeyMaterialException ([M] ImportKeyMaterial)",
+        ),
+        (
+            "an import token is bound",
+            "AWS: InvalidImportTokenException ([M] ImportKeyMaterial); that only the latest token is valid is a project decision (docs/decisions.md, import)",
+        ),
         ("ImportKeyMaterial succeeds", "AWS: [M] ImportKeyMaterial"),
-        ("rotation settings and ListKeyRotations after", "AWS for keys pending deletion (GetKeyRotationStatus false, [M], [DG23]); NextRotationDate after DisableKeyRotation or a repeated EnableKeyRotation is a project decision (docs/decisions.md, rotation)"),
-        ("rotation settings refused unless Enabled", "AWS: key-state table, footnotes [1]/[3]/[6]"),
-        ("rotation settings allowed while Enabled", "AWS: [M] EnableKeyRotation"),
-        ("rotation not manageable", "AWS: key-state table, footnotes [6]/[7]"),
-        ("no rotation status for EXTERNAL keys", "AWS: key-state table, footnote [6]"),
-        ("EnableKey/DisableKey refused", "AWS: key-state table, footnotes [3]/[5]"),
+        (
+            "rotation settings and ListKeyRotations after",
+            "AWS for keys pending deletion (GetKeyRotationStatus false, [M], [DG23]); NextRotationDate after DisableKeyRotation or a repeated EnableKeyRotation is a project decision (docs/decisions.md, rotation)",
+        ),
+        (
+            "rotation settings refused unless Enabled",
+            "AWS: key-state table, footnotes [1]/[3]/[6]",
+        ),
+        (
+            "rotation settings allowed while Enabled",
+            "AWS: [M] EnableKeyRotation",
+        ),
+        (
+            "rotation not manageable",
+            "AWS: key-state table, footnotes [6]/[7]",
+        ),
+        (
+            "no rotation status for EXTERNAL keys",
+            "AWS: key-state table, footnote [6]",
+        ),
+        (
+            "EnableKey/DisableKey refused",
+            "AWS: key-state table, footnotes [3]/[5]",
+        ),
         ("EnableKey/DisableKey allowed", "AWS: key-state table"),
-        ("old ciphertext decrypts after rotation", "AWS: previous material is kept until the key is deleted ([DG23] rotate-keys)"),
-        ("ciphertext of a usable key decrypts", "AWS: [M] Decrypt, ReEncrypt"),
-        ("does not fail with an internal error", "AWS: KMSInternalException is a transient server fault ([M]); a deterministic failure of a valid request is not AWS behaviour"),
+        (
+            "old ciphertext decrypts after rotation",
+            "AWS: previous material is kept until the key is deleted ([DG23] rotate-keys)",
+        ),
+        (
+            "ciphertext of a usable key decrypts",
+            "AWS: [M] Decrypt, ReEncrypt",
+        ),
+        (
+            "does not fail with an internal error",
+            "AWS: KMSInternalException is a transient server fault ([M]); a deterministic failure of a valid request is not AWS behaviour",
+        ),
         ("AWS JSON protocol", "AWS JSON 1.1 ([SMITHY], [M] metadata)"),
         ("RotateKeyOnDemand", "AWS: [M] RotateKeyOnDemand"),
-        ("no alias to a key pending deletion", "AWS: key-state table, footnote [3]/[10]"),
-        ("alias names are unique", "AWS: AlreadyExistsException ([M] CreateAlias)"),
+        (
+            "no alias to a key pending deletion",
+            "AWS: key-state table, footnote [3]/[10]",
+        ),
+        (
+            "alias names are unique",
+            "AWS: AlreadyExistsException ([M] CreateAlias)",
+        ),
     ];
     table
         .iter()
