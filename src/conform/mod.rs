@@ -20,6 +20,7 @@ pub mod cli;
 pub mod credentials;
 pub mod http;
 pub mod interrupt;
+mod lenient;
 pub mod missing;
 pub mod oracle;
 pub mod report;
