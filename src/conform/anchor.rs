@@ -222,15 +222,9 @@ impl Replay {
                 cands = keep;
                 continue;
             }
-            let patched: Vec<State> = cands
-                .iter()
-                .filter_map(|s| self.patch_key(s, k, &p))
-                .filter(|s| self.key_matches(s, k, &p).is_ok())
-                .collect();
-            if patched.is_empty() {
-                self.retire_key(k);
-            } else {
-                cands = dedup(patched);
+            match self.salvage(&cands, k, &p) {
+                Some(v) => cands = v,
+                None => self.retire_key(k),
             }
         }
         self.states = cands;
@@ -249,16 +243,10 @@ impl Replay {
         d: Divergence,
     ) -> Result<(), Divergence> {
         self.record(d)?;
-        let patched: Vec<State> = self
-            .states
-            .iter()
-            .filter_map(|s| self.patch_key(s, k, p))
-            .filter(|s| self.key_matches(s, k, p).is_ok())
-            .collect();
-        if patched.is_empty() {
-            self.retire_key(k);
-        } else {
-            self.states = dedup(patched);
+        let states = self.states.clone();
+        match self.salvage(&states, k, p) {
+            Some(v) => self.states = v,
+            None => self.retire_key(k),
         }
         Ok(())
     }
@@ -319,6 +307,47 @@ impl Replay {
                 })
                 .collect(),
         );
+    }
+
+    /// The states of `cands`, patched to probe `p` of key `k` where needed,
+    /// that agree with it; failing that, the same while no longer checking
+    /// the key's rotation status, then its ListKeyRotations (an
+    /// implementation that answers them wrongly keeps its key in the
+    /// lifecycle checks); `None` when even its DescribeKey disagrees.
+    fn salvage(&mut self, cands: &[State], k: u8, p: &KeyProbe) -> Option<Vec<State>> {
+        let agree = |r: &Self| -> Vec<State> {
+            cands
+                .iter()
+                .flat_map(|c| [Some(c.clone()), r.patch_key(c, k, p)])
+                .flatten()
+                .filter(|x| r.key_matches(x, k, p).is_ok())
+                .collect()
+        };
+        let v = agree(self);
+        if !v.is_empty() {
+            return Some(dedup(v));
+        }
+        let (had_status, had_rotations) = (
+            self.blind_status.contains(&k),
+            self.blind_rotations.contains(&k),
+        );
+        self.blind_status.insert(k);
+        let v = agree(self);
+        if !v.is_empty() {
+            return Some(dedup(v));
+        }
+        self.blind_rotations.insert(k);
+        let v = agree(self);
+        if !v.is_empty() {
+            return Some(dedup(v));
+        }
+        if !had_status {
+            self.blind_status.remove(&k);
+        }
+        if !had_rotations {
+            self.blind_rotations.remove(&k);
+        }
+        None
     }
 
     /// State `s` with key `k` changed to what probe `p` showed, where the

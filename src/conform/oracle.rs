@@ -1148,6 +1148,10 @@ pub(super) struct Replay {
     /// Keys and alias slots no model state explains any more.
     pub(super) retired: BTreeSet<u8>,
     pub(super) retired_aliases: BTreeSet<u8>,
+    /// Keys whose GetKeyRotationStatus / ListKeyRotations answers are no
+    /// longer checked (they diverged and no state explains them).
+    pub(super) blind_status: BTreeSet<u8>,
+    pub(super) blind_rotations: BTreeSet<u8>,
     /// Every divergence so far, in order.
     pub(super) divergences: Vec<Divergence>,
     pub(super) stop: Stop,
@@ -1240,6 +1244,8 @@ impl Replay {
             missing,
             retired: BTreeSet::new(),
             retired_aliases: BTreeSet::new(),
+            blind_status: BTreeSet::new(),
+            blind_rotations: BTreeSet::new(),
             divergences: Vec::new(),
             stop,
             reanchored: 0,
@@ -1905,6 +1911,16 @@ impl Replay {
         p: &KeyProbe,
     ) -> Result<(), (Probe, String)> {
         let KeyProbe { d, st, rot } = p;
+        let st = if self.blind_status.contains(&k) {
+            &None
+        } else {
+            st
+        };
+        let rot = if self.blind_rotations.contains(&k) {
+            &None
+        } else {
+            rot
+        };
         let obs = model::observe(s, k as usize);
         let not_found =
             |r: Option<&CallError>| r.and_then(|e| e.exception_name()) == Some("NotFoundException");
