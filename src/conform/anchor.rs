@@ -403,13 +403,20 @@ impl Replay {
         Some(s2)
     }
 
-    /// An AWS managed key that existed before the replay (a real account):
-    /// its dates are not the model's, so it is retired without a divergence.
-    pub(super) fn retire_if_preexisting(&mut self, a: &Action, created: Option<u64>) {
+    /// An AWS managed key that existed before the replay (made by an earlier
+    /// replay of this run on a shared endpoint, `earlier`, or before the run
+    /// in a real account): its state and dates are not the model's fresh
+    /// key's, so it is retired without a divergence.
+    pub(super) fn retire_if_preexisting(
+        &mut self,
+        a: &Action,
+        created: Option<u64>,
+        earlier: bool,
+    ) {
         let start = self.time.base();
         if matches!(a, Action::UseManagedAlias)
             && !self.clock
-            && created.is_some_and(|c| c > 0 && c + 86_400 < start)
+            && (earlier || created.is_some_and(|c| c > 0 && c + 86_400 < start))
             && let Some(k) = self.keys.len().checked_sub(1)
         {
             self.retire_key(k as u8);

@@ -7,13 +7,43 @@
 //!   AlreadyExistsException; Decrypt naming another key may answer the state
 //!   exception (DisabledException, KMSInvalidStateException) of either key
 //!   instead of IncorrectKeyException;
+//! - DeleteImportedKeyMaterial naming a KeyMaterialId the key does not have,
+//!   on a key pending import, may succeed with no effect (AWS's key-state
+//!   table: "✓ (No effect)" while PendingImport);
+//! - CancelKeyDeletion of an EXTERNAL key without material may leave it
+//!   Disabled (AWS documents Disabled unconditionally; the model's
+//!   PendingImport is a decision): the key is then no longer checked;
 //! - EnableKeyRotation with a new period on a key whose rotation is enabled
 //!   may keep its NextRotationDate (AWS documents only that the period
 //!   changes).
 
 use kms_lifecycle_model::{
-    Action, AliasName, Exception, KeyRef, KeyState, Response, RotationSetting, State,
+    Action, AliasName, Exception, KeyRef, KeyState, MaterialRef, Response, RotationSetting, State,
 };
+
+/// Whether success of `a` in `before` is also acceptable where the model
+/// answers `expected` (the state then does not change).
+pub(super) fn also_ok(a: &Action, before: &State, expected: &Response) -> bool {
+    match *a {
+        Action::DeleteImportedKeyMaterial {
+            key,
+            material: Some(MaterialRef::Unknown),
+        } => {
+            expected.outcome == Err(Exception::NotFoundException)
+                && before.keys.get(key as usize).map(|k| k.state) == Some(KeyState::PendingImport)
+        }
+        _ => false,
+    }
+}
+
+/// Whether a probe after `a` that shows key `k` in `observed` where the model
+/// says `expected` shows a choice AWS leaves open that the model cannot
+/// represent (the key is then retired without a divergence).
+pub(super) fn open_choice(a: &Action, expected: KeyState, observed: Option<KeyState>) -> bool {
+    matches!(a, Action::CancelKeyDeletion { .. })
+        && expected == KeyState::PendingImport
+        && observed == Some(KeyState::Disabled)
+}
 
 /// Whether refusal `observed` of `a` in `before` is also acceptable where the
 /// model answers `expected`.

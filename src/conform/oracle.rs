@@ -1341,7 +1341,11 @@ impl Replay {
                 let known = self.index_of(&r.key_metadata.key_id).is_some();
                 let k = self.push_key(&r.key_metadata.key_id);
                 if !known {
-                    self.retire_if_preexisting(a, Some(r.key_metadata.creation_date.0));
+                    let earlier = !self
+                        .missing
+                        .borrow_mut()
+                        .first_sight_of_managed(&r.key_metadata.key_id);
+                    self.retire_if_preexisting(a, Some(r.key_metadata.creation_date.0), earlier);
                 }
                 ObsOk::Key(Some(k), model_state(r.key_metadata.key_state))
             }
@@ -1693,9 +1697,18 @@ impl Replay {
             .filter(|((r, _), b)| {
                 self.consistent(r, &obs)
                     || obs_name.is_some_and(|n| super::lenient::also_refused(a, b, r, n))
+                    || (matches!(obs, Ok(ObsOk::Plain)) && super::lenient::also_ok(a, b, r))
             })
             .map(|((_, s), _)| s.clone())
             .collect();
+        if next.is_empty()
+            && matches!(a, Action::UseManagedAlias)
+            && self.retired.contains(&((self.keys.len().max(1) - 1) as u8))
+        {
+            // An AWS managed key that existed before this replay: any state.
+            next = outs.iter().flatten().map(|(_, s)| s.clone()).collect();
+            next.retain(|s| s.keys.len() == self.keys.len());
+        }
         if next.is_empty() {
             let first = &outs[0][0].0;
             let (rule, section) = rule_for_answer(a, &self.states[0], first, &obs);
@@ -1842,6 +1855,10 @@ impl Replay {
         let (probe, expected) = first_mismatch.unwrap_or((Probe::State, String::new()));
         let model_state = self.states[0].keys[k as usize].state;
         let observed_state = d.as_ref().ok().map(model_state_of);
+        if super::lenient::open_choice(a, model_state, observed_state) {
+            self.retire_key(k);
+            return Ok(());
+        }
         let (rule, section) = rule_for_probe(
             a,
             probe,
