@@ -403,6 +403,34 @@ impl Replay {
         Some(s2)
     }
 
+    /// Records a successful call that may change an AWS managed key, so that
+    /// later replays on the same endpoint do not take it for a fresh one.
+    pub(super) fn taint_managed(&mut self, a: &Action, obs: &super::oracle::Obs) {
+        let changes = !matches!(
+            a,
+            Action::DescribeKey { .. }
+                | Action::GetKeyRotationStatus { .. }
+                | Action::UseManagedAlias
+                | Action::Encrypt { .. }
+                | Action::GenerateDataKey { .. }
+                | Action::Decrypt { .. }
+                | Action::DecryptTampered { .. }
+                | Action::ReEncrypt { .. }
+        );
+        // A protocol divergence may have changed the key too.
+        let refused = matches!(
+            obs,
+            Err(super::CallError::Exception { .. } | super::CallError::Unimplemented(_))
+        );
+        if let (true, false, Some(k)) = (changes, refused, a.direct_key())
+            && self.states[0].keys.get(k as usize).map(|k| k.manager) == Some(Manager::Aws)
+            && let Some(id) = self.keys.get(k as usize)
+        {
+            let id = id.clone();
+            self.missing.borrow_mut().taint(&id);
+        }
+    }
+
     /// An AWS managed key that existed before the replay (made by an earlier
     /// replay of this run on a shared endpoint, `earlier`, or before the run
     /// in a real account): its state and dates are not the model's fresh

@@ -33,19 +33,24 @@ pub struct MissingOperation {
 pub struct Missing {
     missing: BTreeMap<String, String>,
     answered: BTreeSet<String>,
-    /// AWS managed keys seen by a replay of the run (a shared endpoint keeps
-    /// them between replays).
-    managed: BTreeSet<String>,
+    /// AWS managed keys whose state a replay of the run changed (a shared
+    /// endpoint keeps them between replays).
+    tainted: BTreeSet<String>,
 }
 
 /// The run's [`Missing`], shared by the replays.
 pub type SharedMissing = Rc<RefCell<Missing>>;
 
 impl Missing {
-    /// Whether this is the run's first sight of AWS managed key `id`.
-    pub fn first_sight_of_managed(&mut self, id: &str) -> bool {
-        self.managed
-            .insert(id.rsplit('/').next().unwrap_or(id).to_string())
+    /// Whether a replay of the run changed AWS managed key `id`.
+    pub fn tainted(&self, id: &str) -> bool {
+        self.tainted.contains(id.rsplit('/').next().unwrap_or(id))
+    }
+
+    /// Records that a replay changed AWS managed key `id`.
+    pub fn taint(&mut self, id: &str) {
+        self.tainted
+            .insert(id.rsplit('/').next().unwrap_or(id).to_string());
     }
 
     /// Whether `op` is known to be missing.

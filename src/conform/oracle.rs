@@ -1341,10 +1341,7 @@ impl Replay {
                 let known = self.index_of(&r.key_metadata.key_id).is_some();
                 let k = self.push_key(&r.key_metadata.key_id);
                 if !known {
-                    let earlier = !self
-                        .missing
-                        .borrow_mut()
-                        .first_sight_of_managed(&r.key_metadata.key_id);
+                    let earlier = self.missing.borrow().tainted(&r.key_metadata.key_id);
                     self.retire_if_preexisting(a, Some(r.key_metadata.creation_date.0), earlier);
                 }
                 ObsOk::Key(Some(k), model_state(r.key_metadata.key_state))
@@ -1701,14 +1698,16 @@ impl Replay {
             })
             .map(|((_, s), _)| s.clone())
             .collect();
-        if next.is_empty()
+        if let Ok(ObsOk::Key(Some(k), _)) = obs
+            && next.is_empty()
             && matches!(a, Action::UseManagedAlias)
-            && self.retired.contains(&((self.keys.len().max(1) - 1) as u8))
+            && self.retired.contains(&k)
         {
             // An AWS managed key that existed before this replay: any state.
             next = outs.iter().flatten().map(|(_, s)| s.clone()).collect();
             next.retain(|s| s.keys.len() == self.keys.len());
         }
+        self.taint_managed(a, &obs);
         if next.is_empty() {
             let first = &outs[0][0].0;
             let (rule, section) = rule_for_answer(a, &self.states[0], first, &obs);
