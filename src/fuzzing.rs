@@ -291,7 +291,9 @@ mod foreign {
                     let body = serde_json::json!({ "__type": name, "message": message });
                     self.frame(1, body.to_string().as_bytes())
                 }
-                Err(CallError::Protocol(m)) => self.frame(3, m.as_bytes()),
+                Err(CallError::Protocol(m) | CallError::Unimplemented(m)) => {
+                    self.frame(3, m.as_bytes())
+                }
             }
         }
 
@@ -320,6 +322,7 @@ mod foreign {
             max_shrink_replays: 8,
             time_budget: None,
             namespace: Some("fuzz".into()),
+            settle: std::time::Duration::ZERO,
         }
     }
 

@@ -117,22 +117,28 @@ enum Fault {
 
 struct Faulty {
     inner: InProcess,
-    fault: Fault,
+    faults: Vec<Fault>,
     keys: Vec<String>,
     ghosts: BTreeMap<String, String>,
 }
 
 impl Faulty {
     fn new(fault: Fault) -> Self {
+        Self::with(&[fault])
+    }
+    fn with(faults: &[Fault]) -> Self {
         Self {
             inner: InProcess::new(
                 kms_lifecycle::Rules::current(),
                 kms_lifecycle::conform::DEFAULT_START,
             ),
-            fault,
+            faults: faults.to_vec(),
             keys: Vec::new(),
             ghosts: BTreeMap::new(),
         }
+    }
+    fn has(&self, f: Fault) -> bool {
+        self.faults.contains(&f)
     }
     fn state(&mut self, id: &str) -> Option<KeyState> {
         self.inner.kms.key_state(id)
@@ -180,7 +186,7 @@ faulty_impl! {
 
     fn describe_key(&mut self, req: KeyIdRequest) -> CallResult<KeyMetadataResponse> {
         let mut r = self.inner.describe_key(req)?;
-        if self.fault == Fault::DescribeReportsWrongState && r.key_metadata.key_state == KeyState::Disabled {
+        if self.has(Fault::DescribeReportsWrongState) && r.key_metadata.key_state == KeyState::Disabled {
             r.key_metadata.key_state = KeyState::Enabled;
             r.key_metadata.enabled = true;
         }
@@ -188,10 +194,10 @@ faulty_impl! {
     }
 
     fn encrypt(&mut self, mut req: EncryptRequest) -> CallResult<EncryptResponse> {
-        if self.fault == Fault::DecryptIgnoresContext {
+        if self.has(Fault::DecryptIgnoresContext) {
             req.encryption_context = None;
         }
-        if self.fault == Fault::DisabledKeyEncrypts && self.state(&req.key_id) == Some(KeyState::Disabled) {
+        if self.has(Fault::DisabledKeyEncrypts) && self.state(&req.key_id) == Some(KeyState::Disabled) {
             let id = req.key_id.clone();
             self.inner.enable_key(KeyIdRequest::new(id.clone()))?;
             let r = self.inner.encrypt(req);
@@ -202,14 +208,14 @@ faulty_impl! {
     }
 
     fn generate_data_key(&mut self, mut req: GenerateDataKeyRequest) -> CallResult<GenerateDataKeyResponse> {
-        if self.fault == Fault::DecryptIgnoresContext {
+        if self.has(Fault::DecryptIgnoresContext) {
             req.encryption_context = None;
         }
         self.inner.generate_data_key(req)
     }
 
     fn re_encrypt(&mut self, mut req: ReEncryptRequest) -> CallResult<ReEncryptResponse> {
-        if self.fault == Fault::DecryptIgnoresContext {
+        if self.has(Fault::DecryptIgnoresContext) {
             req.source_encryption_context = None;
             req.destination_encryption_context = None;
         }
@@ -217,12 +223,12 @@ faulty_impl! {
     }
 
     fn decrypt(&mut self, mut req: DecryptRequest) -> CallResult<DecryptResponse> {
-        if self.fault == Fault::DecryptIgnoresContext {
+        if self.has(Fault::DecryptIgnoresContext) {
             req.encryption_context = None;
         }
         let version = req.ciphertext_blob.0.get(18..22).map(|b| u32::from_be_bytes(b.try_into().unwrap()));
         let r = self.inner.decrypt(req)?;
-        if self.fault == Fault::RotationLosesOldBackingKeys {
+        if self.has(Fault::RotationLosesOldBackingKeys) {
             let rotations = self
                 .inner
                 .list_key_rotations(ListKeyRotationsRequest { key_id: r.key_id.clone(), limit: Some(1000), ..Default::default() })?
@@ -236,14 +242,14 @@ faulty_impl! {
     }
 
     fn enable_key_rotation(&mut self, mut req: EnableKeyRotationRequest) -> CallResult<Empty> {
-        if self.fault == Fault::RotationPeriodUnchecked {
+        if self.has(Fault::RotationPeriodUnchecked) {
             req.rotation_period_in_days = req.rotation_period_in_days.map(|p| p.clamp(90, 2560));
         }
         self.inner.enable_key_rotation(req)
     }
 
     fn get_key_rotation_status(&mut self, req: KeyIdRequest) -> CallResult<GetKeyRotationStatusResponse> {
-        if self.fault == Fault::HtmlErrorPage && self.state(&req.key_id) == Some(KeyState::Disabled) {
+        if self.has(Fault::HtmlErrorPage) && self.state(&req.key_id) == Some(KeyState::Disabled) {
             return Err(CallError::Protocol("HTTP 500 whose body is not a JSON object: <html><body>Internal Server Error</body></html>".into()));
         }
         self.inner.get_key_rotation_status(req)
@@ -251,13 +257,14 @@ faulty_impl! {
 
     fn schedule_key_deletion(&mut self, mut req: ScheduleKeyDeletionRequest) -> CallResult<ScheduleKeyDeletionResponse> {
         let asked = req.pending_window_in_days;
-        match self.fault {
-            Fault::SixDayWindowAccepted if asked == Some(6) => req.pending_window_in_days = Some(7),
-            Fault::DefaultWindowSevenDays if asked.is_none() => req.pending_window_in_days = Some(7),
-            _ => {}
+        if self.has(Fault::SixDayWindowAccepted) && asked == Some(6) {
+            req.pending_window_in_days = Some(7);
+        }
+        if self.has(Fault::DefaultWindowSevenDays) && asked.is_none() {
+            req.pending_window_in_days = Some(7);
         }
         let mut r = self.inner.schedule_key_deletion(req)?;
-        if self.fault == Fault::SixDayWindowAccepted && asked == Some(6) {
+        if self.has(Fault::SixDayWindowAccepted) && asked == Some(6) {
             r.pending_window_in_days = 6;
             r.deletion_date.0 -= 86_400;
         }
@@ -267,7 +274,7 @@ faulty_impl! {
     fn cancel_key_deletion(&mut self, req: KeyIdRequest) -> CallResult<KeyIdResponse> {
         let id = req.key_id.clone();
         let r = self.inner.cancel_key_deletion(req)?;
-        if self.fault == Fault::CancelLeavesEnabled {
+        if self.has(Fault::CancelLeavesEnabled) {
             let _ = self.inner.enable_key(KeyIdRequest::new(id));
         }
         Ok(r)
@@ -276,7 +283,7 @@ faulty_impl! {
     fn import_key_material(&mut self, req: ImportKeyMaterialRequest) -> CallResult<ImportKeyMaterialResponse> {
         match self.inner.import_key_material(req.clone()) {
             Err(CallError::Exception { name, .. })
-                if self.fault == Fault::ImportTokenNeverExpires && name == "ExpiredImportTokenException" =>
+                if self.has(Fault::ImportTokenNeverExpires) && name == "ExpiredImportTokenException" =>
             {
                 // The wrapping keys come from one shared pool: a fresh token
                 // unwraps the same material.
@@ -318,7 +325,7 @@ faulty_impl! {
 
     fn advance_clock(&mut self, seconds: u64) -> Option<CallResult<u64>> {
         let target = self.inner.clock.now_plus(seconds);
-        if self.fault == Fault::NeverDeleted {
+        if self.has(Fault::NeverDeleted) {
             for id in self.keys.clone() {
                 if let Ok(d) = self.inner.describe_key(KeyIdRequest::new(id.clone()))
                     && d.key_metadata.deletion_date.is_some_and(|t| t.0 <= target)
@@ -328,7 +335,7 @@ faulty_impl! {
                 }
             }
         }
-        let before = if self.fault == Fault::AliasSurvivesKeyDeletion {
+        let before = if self.has(Fault::AliasSurvivesKeyDeletion) {
             self.inner.list_aliases(ListRequest::default()).map(|r| r.aliases).unwrap_or_default()
         } else {
             Vec::new()
@@ -405,4 +412,155 @@ fn faulty_implementations_are_each_reported_with_a_short_sequence() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn one_sequence_shows_two_independent_divergences() {
+    use model::{Action, Ctx, KeyRef, Origin};
+    let oracle = Oracle::new(config(model::Rules::current(), 1));
+    let mut target = Target::new("two faults", || -> Box<dyn KmsApi> {
+        Box::new(Faulty::with(&[
+            Fault::DisabledKeyEncrypts,
+            Fault::SixDayWindowAccepted,
+        ]))
+    });
+    let actions = [
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+        Action::DisableKey { key: 0 },
+        Action::Encrypt {
+            key: KeyRef::Key(0),
+            ctx: Ctx::A,
+        },
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+        Action::ScheduleKeyDeletion {
+            key: 1,
+            window_days: Some(6),
+        },
+        Action::Encrypt {
+            key: KeyRef::Key(1),
+            ctx: Ctx::A,
+        },
+    ];
+    let (log, divergences) = oracle.check_sequence_all(&mut target, &actions);
+    let rules: Vec<&str> = divergences.iter().map(|d| d.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["crypto refused while Disabled", "PendingWindowInDays 7–30"],
+        "{log:#?}"
+    );
+    assert_eq!(log.len(), actions.len(), "the sequence went on: {log:#?}");
+    // The first divergence alone stops a plain check.
+    let (_, first) = oracle.check_sequence(&mut target, &actions);
+    assert_eq!(first.unwrap().rule, "crypto refused while Disabled");
+    // A generated run reports both rules, each with its own short reproduction.
+    let o = Oracle::new(OracleConfig {
+        time_budget: Some(Duration::from_secs(60)),
+        ..config(model::Rules::current(), 300)
+    })
+    .run(&mut target, |_| {});
+    for rule in ["crypto refused while Disabled", "PendingWindowInDays 7–30"] {
+        let f = o.findings.iter().find(|f| f.rule == rule);
+        assert!(
+            f.is_some_and(|f| f.sequence.len() <= 4),
+            "{rule}: {}",
+            show(&o)
+        );
+    }
+    assert!(o.most_rules_in_a_sequence >= 2, "{}", show(&o));
+    assert!(o.reanchored > 0);
+    // The most severe comes first: a disabled key that encrypts.
+    assert_eq!(
+        o.findings[0].rule,
+        "crypto refused while Disabled",
+        "{}",
+        show(&o)
+    );
+    assert!(show(&o).contains("1. **critical**"), "{}", show(&o));
+}
+
+/// The reference without ListKeyRotations and without the import operations
+/// (HTTP 501 / an HTML page, as LocalStack and moto answer).
+struct WithoutOperations(InProcess);
+
+fn not_implemented() -> CallError {
+    CallError::Unimplemented("HTTP 501: not yet emulated".into())
+}
+
+macro_rules! without_impl {
+    ( $( $m:ident ( $req:ty ) -> $resp:ty ; )* ) => {
+        impl KmsApi for WithoutOperations {
+            $( fn $m(&mut self, req: $req) -> CallResult<$resp> { self.0.$m(req) } )*
+            fn list_key_rotations(&mut self, _: ListKeyRotationsRequest) -> CallResult<ListKeyRotationsResponse> {
+                Err(not_implemented())
+            }
+            fn get_parameters_for_import(&mut self, _: GetParametersForImportRequest) -> CallResult<GetParametersForImportResponse> {
+                Err(not_implemented())
+            }
+            fn clock_now(&mut self) -> Option<CallResult<u64>> {
+                self.0.clock_now()
+            }
+            fn advance_clock(&mut self, seconds: u64) -> Option<CallResult<u64>> {
+                self.0.advance_clock(seconds)
+            }
+        }
+    };
+}
+
+without_impl! {
+    create_key(CreateKeyRequest) -> KeyMetadataResponse;
+    describe_key(KeyIdRequest) -> KeyMetadataResponse;
+    list_keys(ListRequest) -> ListKeysResponse;
+    update_key_description(UpdateKeyDescriptionRequest) -> Empty;
+    tag_resource(TagResourceRequest) -> Empty;
+    untag_resource(UntagResourceRequest) -> Empty;
+    list_resource_tags(KeyIdRequest) -> ListResourceTagsResponse;
+    enable_key(KeyIdRequest) -> Empty;
+    disable_key(KeyIdRequest) -> Empty;
+    encrypt(EncryptRequest) -> EncryptResponse;
+    decrypt(DecryptRequest) -> DecryptResponse;
+    re_encrypt(ReEncryptRequest) -> ReEncryptResponse;
+    generate_data_key(GenerateDataKeyRequest) -> GenerateDataKeyResponse;
+    generate_data_key_without_plaintext(GenerateDataKeyRequest) -> GenerateDataKeyResponse;
+    enable_key_rotation(EnableKeyRotationRequest) -> Empty;
+    disable_key_rotation(KeyIdRequest) -> Empty;
+    get_key_rotation_status(KeyIdRequest) -> GetKeyRotationStatusResponse;
+    rotate_key_on_demand(KeyIdRequest) -> KeyIdResponse;
+    schedule_key_deletion(ScheduleKeyDeletionRequest) -> ScheduleKeyDeletionResponse;
+    cancel_key_deletion(KeyIdRequest) -> KeyIdResponse;
+    import_key_material(ImportKeyMaterialRequest) -> ImportKeyMaterialResponse;
+    delete_imported_key_material(DeleteImportedKeyMaterialRequest) -> ImportKeyMaterialResponse;
+    create_alias(AliasRequest) -> Empty;
+    update_alias(AliasRequest) -> Empty;
+    delete_alias(DeleteAliasRequest) -> Empty;
+    list_aliases(ListRequest) -> ListAliasesResponse;
+}
+
+#[test]
+fn missing_operations_are_reported_once_and_left_out() {
+    let oracle = Oracle::new(config(model::Rules::current(), 60));
+    let mut target = Target::new("without operations", || -> Box<dyn KmsApi> {
+        Box::new(WithoutOperations(InProcess::new(
+            kms_lifecycle::Rules::current(),
+            kms_lifecycle::conform::DEFAULT_START,
+        )))
+    });
+    let o = oracle.run(&mut target, |_| {});
+    assert_eq!(o.sequences, 60);
+    assert!(o.findings.is_empty(), "{}", show(&o));
+    let ops: Vec<&str> = o.missing.iter().map(|m| m.operation.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["GetParametersForImport", "ListKeyRotations"],
+        "{}",
+        show(&o)
+    );
+    assert!(o.missing.iter().all(|m| !m.unchecked_rules.is_empty()));
+    // Sequences are not cut short by the missing operations.
+    assert!(o.actions > 60 * 10, "{} calls", o.actions);
+    let md = show(&o);
+    assert!(md.contains("## Operations not implemented"), "{md}");
 }

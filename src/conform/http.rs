@@ -232,6 +232,22 @@ pub fn decode<Resp: DeserializeOwned>(
             ))
         });
     }
+    let op = target.rsplit('.').next().unwrap_or(target);
+    if status == 501 || status == 404 {
+        return Err(CallError::Unimplemented(format!(
+            "{op}: HTTP {status}: {}",
+            snippet(body)
+        )));
+    }
+    if parsed.is_none() && trimmed.first() == Some(&b'<') {
+        // An HTML page instead of an AWS error: the operation is not served
+        // (moto answers unimplemented operations so). The oracle counts it as
+        // missing only while the operation never answered in the protocol.
+        return Err(CallError::Unimplemented(format!(
+            "{op}: HTTP {status} with an HTML page: {}",
+            snippet(body)
+        )));
+    }
     let obj = parsed.as_ref().and_then(Value::as_object);
     let ty = obj
         .and_then(|o| o.get("__type").or_else(|| o.get("code")))
@@ -251,6 +267,9 @@ pub fn decode<Resp: DeserializeOwned>(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if UNKNOWN_OPERATION.contains(&name.as_str()) {
+        return Err(CallError::Unimplemented(format!("{op}: {name}: {message}")));
+    }
     if name.is_empty() {
         return Err(CallError::Protocol(format!(
             "HTTP {status} with an empty error type: {}",
@@ -259,6 +278,15 @@ pub fn decode<Resp: DeserializeOwned>(
     }
     Err(CallError::Exception { name, message })
 }
+
+/// Error types with which servers say that they do not know the operation.
+const UNKNOWN_OPERATION: &[&str] = &[
+    "UnknownOperationException",
+    "UnknownOperation",
+    "InvalidAction",
+    "NotImplemented",
+    "NotImplementedException",
+];
 
 /// A JSON `null` member is an absent member (AWS JSON 1.1).
 fn strip_nulls(v: &mut Value) {
@@ -507,7 +535,23 @@ mod tests {
     #[test]
     fn strange_responses_are_protocol_divergences() {
         let html = decode::<Empty>("TrentService.CreateAlias", 500, None, b"<html>oops</html>");
+        assert!(matches!(html, Err(CallError::Unimplemented(_))));
+        let html = decode::<Empty>("TrentService.CreateAlias", 200, None, b"<html>oops</html>");
         assert!(matches!(html, Err(CallError::Protocol(_))));
+        let not_yet = decode::<Empty>(
+            "TrentService.ListKeyRotations",
+            501,
+            None,
+            br#"{"__type":"InternalFailure","message":"not yet emulated"}"#,
+        );
+        assert!(matches!(not_yet, Err(CallError::Unimplemented(_))));
+        let unknown = decode::<Empty>(
+            "TrentService.Encapsulate",
+            400,
+            None,
+            br#"{"__type":"UnknownOperationException"}"#,
+        );
+        assert!(matches!(unknown, Err(CallError::Unimplemented(_))));
         let missing =
             decode::<EncryptResponse>("TrentService.Encrypt", 200, None, br#"{"KeyId":"x"}"#);
         assert!(matches!(missing, Err(CallError::Protocol(_))));

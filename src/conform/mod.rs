@@ -14,10 +14,18 @@
 //! - [`report`] renders the result as Markdown and JSON; [`cli`] is the
 //!   `kms-lifecycle conform` command.
 
+mod anchor;
+pub mod cleanup;
 pub mod cli;
+pub mod credentials;
 pub mod http;
+pub mod interrupt;
+mod lenient;
+pub mod missing;
 pub mod oracle;
 pub mod report;
+mod run;
+pub mod severity;
 
 pub use http::HttpKms;
 pub use oracle::{Divergence, Oracle, OracleConfig, Outcome, RuleFinding, Target};
@@ -43,6 +51,11 @@ pub enum CallError {
     /// without an error body, undecodable JSON, a missing field, a transport
     /// failure. Always a divergence.
     Protocol(String),
+    /// The implementation does not offer the operation at all: HTTP 501 or
+    /// 404, an unknown-operation error, or an HTML page where an AWS error
+    /// was due. The oracle reports the operation once, as missing, and then
+    /// leaves it out (see [`missing`]).
+    Unimplemented(String),
 }
 
 impl CallError {
@@ -50,7 +63,7 @@ impl CallError {
     pub fn exception_name(&self) -> Option<&str> {
         match self {
             CallError::Exception { name, .. } => Some(name),
-            CallError::Protocol(_) => None,
+            CallError::Protocol(_) | CallError::Unimplemented(_) => None,
         }
     }
 }
@@ -61,6 +74,7 @@ impl fmt::Display for CallError {
             CallError::Exception { name, message } if message.is_empty() => f.write_str(name),
             CallError::Exception { name, message } => write!(f, "{name}: {message}"),
             CallError::Protocol(m) => write!(f, "protocol divergence: {m}"),
+            CallError::Unimplemented(m) => write!(f, "not implemented: {m}"),
         }
     }
 }

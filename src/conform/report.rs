@@ -1,6 +1,7 @@
 //! The oracle's report: Markdown for people, JSON for tools.
 
 use super::oracle::Outcome;
+use super::severity;
 use std::fmt::Write as _;
 
 fn md_escape(s: &str) -> String {
@@ -12,6 +13,25 @@ fn md_escape(s: &str) -> String {
 pub fn markdown(o: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Conformance report: {}\n", o.target);
+    if !o.findings.is_empty() || !o.missing.is_empty() {
+        let _ = writeln!(out, "What is most wrong, most severe first:\n");
+        for (i, f) in o.findings.iter().enumerate() {
+            let _ = writeln!(out, "{}. {}", i + 1, md_escape(&severity::sentence(f)));
+        }
+        if !o.missing.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}. **missing** — operations not implemented: {}.",
+                o.findings.len() + 1,
+                o.missing
+                    .iter()
+                    .map(|m| format!("`{}`", m.operation))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "Checked against the lifecycle model (`kms-lifecycle-model`, lenient oracle mode), rules `{}`, seed {}: {} sequences, {} calls of model actions, {:.1} s. Clock control: {}.\n",
@@ -31,25 +51,40 @@ pub fn markdown(o: &Outcome) -> String {
     } else {
         let _ = writeln!(
             out,
-            "**{} divergent sequence(s), {} rule(s) violated.**\n",
+            "**{} divergent sequence(s), {} rule(s) violated.** Sequences go on after a divergence (re-anchored {} time(s); up to {} distinct rules in one sequence).\n",
             o.divergences(),
-            o.findings.len()
+            o.findings.len(),
+            o.reanchored,
+            o.most_rules_in_a_sequence
         );
-        let _ = writeln!(out, "| rule | spec | sequences | shortest reproduction |");
-        let _ = writeln!(out, "|---|---|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| severity | rule | spec | sequences | shortest reproduction | rests on |"
+        );
+        let _ = writeln!(out, "|---|---|---|---:|---:|---|");
         for f in &o.findings {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} calls |",
+                "| {} | {} | {} | {} | {} calls | {} |",
+                severity::of(f).label,
                 md_escape(&f.rule),
                 f.section,
                 f.count,
-                f.sequence.len()
+                f.sequence.len(),
+                md_escape(severity::basis(&f.rule))
             );
         }
         out.push('\n');
         for (i, f) in o.findings.iter().enumerate() {
-            let _ = writeln!(out, "## {}. {} ({})\n", i + 1, f.rule, f.section);
+            let _ = writeln!(
+                out,
+                "## {}. {} ({}, {})\n",
+                i + 1,
+                f.rule,
+                f.section,
+                severity::of(f).label
+            );
+            let _ = writeln!(out, "Rests on: {}.\n", severity::basis(&f.rule));
             let _ = writeln!(
                 out,
                 "Seen in {} sequence(s). Shortest reproducing sequence (shrunk):\n",
@@ -76,6 +111,24 @@ pub fn markdown(o: &Outcome) -> String {
             let _ = writeln!(out, "- expected (model): {}", md_escape(&d.expected));
             let _ = writeln!(out, "- observed: {}\n", md_escape(&d.observed));
         }
+    }
+    if !o.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Operations not implemented\n\nEach answered as an operation the endpoint does not offer (HTTP 501 or 404, an unknown operation, or an HTML page) on its first call; the oracle then left it out of generation and of its probes. These rules could therefore not be checked:\n"
+        );
+        for m in &o.missing {
+            let _ = writeln!(
+                out,
+                "- `{}`, first answer: {}",
+                m.operation,
+                md_escape(&m.answer)
+            );
+            for r in &m.unchecked_rules {
+                let _ = writeln!(out, "  - not checked: {}", md_escape(r));
+            }
+        }
+        out.push('\n');
     }
     if !o.unchecked.is_empty() {
         let _ = writeln!(

@@ -1,0 +1,256 @@
+//! How bad a violated rule is, in one sentence, and what the rule rests on.
+//!
+//! Order: a key that still does cryptography it must refuse (critical), then
+//! lifecycle rules not enforced or key states wrong (high), then legal calls
+//! refused, settings and validation (medium), then a different refusal than
+//! the one AWS documents (low), then the shape of the answers (protocol).
+
+use super::oracle::RuleFinding;
+
+/// A finding's severity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Severity {
+    /// 0 (critical) to 4 (protocol); lower is worse.
+    pub rank: u8,
+    /// `critical`, `high`, `medium`, `low` or `protocol`.
+    pub label: &'static str,
+}
+
+const LABELS: [&str; 5] = ["critical", "high", "medium", "low", "protocol"];
+
+fn sev(rank: u8) -> Severity {
+    Severity {
+        rank,
+        label: LABELS[rank as usize],
+    }
+}
+
+fn is_ok(s: &str) -> bool {
+    s.starts_with("ok") || s.contains("): ok")
+}
+
+/// The rules whose violation means cryptography that must be refused.
+const CRYPTO_GUARDS: &[&str] = &[
+    "crypto refused while",
+    "the encryption context must match exactly",
+    "a tampered ciphertext is refused",
+    "Decrypt naming another key",
+    "ciphertext of deleted or expired material does not decrypt",
+    "a deleted key or a removed alias is not found",
+];
+
+/// The severity of finding `f`.
+pub fn of(f: &RuleFinding) -> Severity {
+    let d = &f.divergence;
+    let rule = f.rule.as_str();
+    let probe = d.call.starts_with("probe after");
+    if rule.contains("AWS JSON protocol") {
+        return sev(4);
+    }
+    if rule.contains("internal error") {
+        return sev(2);
+    }
+    let observed_ok = is_ok(&d.observed);
+    let expected_ok = d.expected.split(" | ").any(is_ok);
+    if CRYPTO_GUARDS.iter().any(|g| rule.starts_with(g)) {
+        return sev(if observed_ok && !probe { 0 } else { 3 });
+    }
+    if probe {
+        let state = [
+            "state",
+            "yields",
+            "deletion",
+            "CreateKey",
+            "a new key",
+            "import",
+        ];
+        return sev(if state.iter().any(|w| rule.contains(w)) {
+            1
+        } else {
+            2
+        });
+    }
+    match (expected_ok, observed_ok) {
+        // Accepted what must be refused.
+        (false, true) => sev(
+            if rule.contains("validated")
+                || rule.contains("RotationPeriodInDays")
+                || rule.contains("PendingWindowInDays")
+                || rule.contains("reserved")
+            {
+                2
+            } else {
+                1
+            },
+        ),
+        // Refused what must succeed.
+        (true, false) => sev(if rule.contains("decrypts") { 1 } else { 2 }),
+        // A different refusal, or a different success.
+        _ => sev(3),
+    }
+}
+
+/// One sentence on what finding `f` shows.
+pub fn sentence(f: &RuleFinding) -> String {
+    let s = of(f);
+    let d = &f.divergence;
+    let clip = |t: &str| {
+        let t: String = t.chars().take(140).collect();
+        t
+    };
+    format!(
+        "**{}** — {} ({}): {} answered `{}` where the model requires `{}` ({} sequence(s), shortest reproduction {} call(s)).",
+        s.label,
+        f.rule,
+        f.section,
+        clip(&d.call),
+        clip(&d.observed),
+        clip(&d.expected),
+        f.count,
+        f.sequence.len()
+    )
+}
+
+/// What the rule rests on: AWS documentation (the tags of
+/// `aws-kms-facts.md`) or a decision of this project (`docs/decisions.md`).
+pub fn basis(rule: &str) -> &'static str {
+    let table: &[(&str, &str)] = &[
+        (
+            "crypto refused while Disabled",
+            "AWS: key-state table, footnote [1] (DisabledException)",
+        ),
+        (
+            "crypto refused while PendingDeletion",
+            "AWS: key-state table, footnotes [2]/[3] (both exceptions accepted)",
+        ),
+        (
+            "crypto refused while PendingImport",
+            "AWS: key-state table, footnote [5]",
+        ),
+        (
+            "the encryption context must match exactly",
+            "AWS: exact, case-sensitive match, else InvalidCiphertextException ([DG23] concepts, [M] Encrypt)",
+        ),
+        (
+            "a tampered ciphertext is refused",
+            "AWS: the ciphertext is authenticated ([CD], [M] InvalidCiphertextException)",
+        ),
+        (
+            "Decrypt naming another key",
+            "AWS: IncorrectKeyException ([M] Decrypt)",
+        ),
+        (
+            "a deleted key or a removed alias is not found",
+            "project decision: AWS documents NotFoundException only for keys that never existed (facts §10, open point 5)",
+        ),
+        (
+            "CreateKey:",
+            "AWS: transition table (EXTERNAL keys are created PendingImport)",
+        ),
+        (
+            "a new key's state and rotation settings",
+            "AWS: rotation off on new customer managed keys, always on for AWS managed keys, UnsupportedOperationException for EXTERNAL keys (key-state table [6], [M])",
+        ),
+        (
+            "RotationPeriodInDays",
+            "AWS: 90–2560 days ([M] RotationPeriodInDaysType); the exception name (ValidationException) is a project decision (facts §10, open point 4)",
+        ),
+        (
+            "PendingWindowInDays",
+            "AWS: 7–30 days ([M], [DG23]); the exception name is a project decision (open point 4)",
+        ),
+        (
+            "ScheduleKeyDeletion default window",
+            "AWS: default 30 days ([M])",
+        ),
+        (
+            "CancelKeyDeletion",
+            "AWS: key-state table, footnote [4]; Disabled after cancelling ([M] CancelKeyDeletion)",
+        ),
+        (
+            "alias/aws/ is reserved",
+            "AWS reserves the prefix ([M], [DG23]); the exception (NotAuthorizedException) is a project decision (docs/decisions.md, CreateAlias): AWS's documented CreateAlias errors do not name it",
+        ),
+        (
+            "alias names are validated",
+            "AWS: [M] AliasNameType pattern; InvalidAliasNameException or ValidationException accepted",
+        ),
+        (
+            "import only into EXTERNAL keys",
+            "AWS: key-state table, footnote [9]; checking the origin before the state is a project decision (docs/decisions.md, order of checks 4)",
+        ),
+        (
+            "GetParametersForImport",
+            "AWS: key-state table ([9] for AWS_KMS keys)",
+        ),
+        (
+            "DeleteImportedKeyMaterial",
+            "AWS: key-state table, footnote [9] (UnsupportedOperationException for keys without imported material), [M] DeleteImportedKeyMaterial",
+        ),
+        (
+            "deleting imported material",
+            "AWS: [M] DeleteImportedKeyMaterial (state becomes PendingImport)",
+        ),
+        (
+            "only the key's own material can be reimported",
+            "AWS: IncorrectKeyMaterialException ([M] ImportKeyMaterial)",
+        ),
+        (
+            "an import token is bound",
+            "AWS: InvalidImportTokenException ([M] ImportKeyMaterial); that only the latest token is valid is a project decision (docs/decisions.md, import)",
+        ),
+        ("ImportKeyMaterial succeeds", "AWS: [M] ImportKeyMaterial"),
+        (
+            "rotation settings and ListKeyRotations after",
+            "AWS for keys pending deletion (GetKeyRotationStatus false, [M], [DG23]); NextRotationDate after DisableKeyRotation or a repeated EnableKeyRotation is a project decision (docs/decisions.md, rotation)",
+        ),
+        (
+            "rotation settings refused unless Enabled",
+            "AWS: key-state table, footnotes [1]/[3]/[6]",
+        ),
+        (
+            "rotation settings allowed while Enabled",
+            "AWS: [M] EnableKeyRotation",
+        ),
+        (
+            "rotation not manageable",
+            "AWS: key-state table, footnotes [6]/[7]",
+        ),
+        (
+            "no rotation status for EXTERNAL keys",
+            "AWS: key-state table, footnote [6]",
+        ),
+        (
+            "EnableKey/DisableKey refused",
+            "AWS: key-state table, footnotes [3]/[5]",
+        ),
+        ("EnableKey/DisableKey allowed", "AWS: key-state table"),
+        (
+            "old ciphertext decrypts after rotation",
+            "AWS: previous material is kept until the key is deleted ([DG23] rotate-keys)",
+        ),
+        (
+            "ciphertext of a usable key decrypts",
+            "AWS: [M] Decrypt, ReEncrypt",
+        ),
+        (
+            "does not fail with an internal error",
+            "AWS: KMSInternalException is a transient server fault ([M]); a deterministic failure of a valid request is not AWS behaviour",
+        ),
+        ("AWS JSON protocol", "AWS JSON 1.1 ([SMITHY], [M] metadata)"),
+        ("RotateKeyOnDemand", "AWS: [M] RotateKeyOnDemand"),
+        (
+            "no alias to a key pending deletion",
+            "AWS: key-state table, footnote [3]/[10]",
+        ),
+        (
+            "alias names are unique",
+            "AWS: AlreadyExistsException ([M] CreateAlias)",
+        ),
+    ];
+    table
+        .iter()
+        .find(|(p, _)| rule.starts_with(p) || rule.contains(p))
+        .map(|(_, b)| *b)
+        .unwrap_or("the rule's section of shared/spec/lifecycle.md")
+}
