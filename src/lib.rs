@@ -53,6 +53,8 @@ pub mod conform;
 pub mod crypto;
 pub mod error;
 pub mod fuzzing;
+#[cfg(doctest)]
+pub mod illegal_steps;
 pub mod import;
 pub mod key;
 pub mod rules;

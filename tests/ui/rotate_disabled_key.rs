@@ -1,7 +1,0 @@
-use kms_lifecycle::api::RotationType;
-use kms_lifecycle::key::{AwsKms, Key};
-
-fn main() {
-    let key = Key::<_, AwsKms>::create(0).disable();
-    let _ = key.rotate(1, RotationType::OnDemand);
-}
