@@ -86,10 +86,13 @@ fn serve(args: &[String]) -> i32 {
     const HELP: &str =
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
+       [--threads N]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Any SigV4 credentials are accepted: there is no authorization.
-With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
+With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.
+--threads sets the request worker threads (default: one per core); RSA
+wrapping keys are generated on one more thread of their own.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -117,6 +120,13 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
                 cfg.account = value.clone();
                 value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
             }
+            "--threads" => match value.parse::<usize>() {
+                Ok(n @ 1..=256) => {
+                    cfg.threads = Some(n);
+                    true
+                }
+                _ => false,
+            },
             _ => return None,
         })
     });
