@@ -57,6 +57,7 @@ pub mod fuzzing;
 pub mod illegal_steps;
 pub mod import;
 pub mod key;
+pub mod policy;
 pub mod rules;
 pub mod store;
 
