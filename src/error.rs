@@ -46,10 +46,10 @@ pub enum KmsError {
     DryRunOperationException(String),
     /// An internal fault (never expected; the server maps it to HTTP 500).
     KMSInternalException(String),
-    /// A key policy is malformed, names invalid principals, or would lock the
-    /// caller out (src/policy/).
+    /// A key policy that is not valid JSON, lacks a required element, names
+    /// an invalid principal, or would lock the caller out.
     MalformedPolicyDocumentException(String),
-    /// The caller is not authorized (policy evaluation, src/policy/).
+    /// The key policy does not allow the caller the operation.
     AccessDeniedException(String),
 }
 
