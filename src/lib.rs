@@ -45,6 +45,8 @@ macro_rules! with_kms_operations {
 pub mod api;
 pub mod args;
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod authz;
 #[cfg(feature = "test-bugs")]
 pub mod bugs;
 pub mod clock;

@@ -175,3 +175,27 @@ fn covers(st: &Statement, caller: &Principal) -> Covers {
         .max()
         .unwrap_or(Covers::No)
 }
+
+/// Evaluates an action whose resource is not a key (`CreateKey`, `ListKeys`,
+/// `ListAliases`: resource `"*"`): only the caller's IAM policies decide. The
+/// root user is allowed; otherwise an explicit Deny wins and an Allow is needed.
+pub fn evaluate_identity_only(
+    caller: &Principal,
+    action: &str,
+    request: &RequestContext<'_>,
+) -> Decision {
+    let mut allowed = caller.is_root();
+    for policy in &caller.identity_policies {
+        for st in policy.applicable(caller, action, request) {
+            match st.effect {
+                Effect::Deny => return Decision::ExplicitDeny(PolicyType::IdentityBased),
+                Effect::Allow => allowed = true,
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny(PolicyType::IdentityBased)
+    }
+}

@@ -37,7 +37,7 @@ mod tests;
 
 pub use condition::{Condition, ConditionKey, Operator, SetQualifier};
 pub use document::{Document, Effect, Patterns, PolicyKind, PrincipalEntry, Statement};
-pub use evaluate::{Decision, PolicyType};
+pub use evaluate::{Decision, PolicyType, evaluate_identity_only};
 
 use crate::api::EncryptionContext;
 use crate::error::KmsError;

@@ -950,3 +950,46 @@ fn lockout_check_is_evaluated_for_the_caller() {
     );
     assert!(would_lock_out(&denied, &Principal::root(ACCOUNT), KEY));
 }
+
+#[test]
+fn identity_only_actions_need_an_iam_allow() {
+    let any = RequestContext::new("*");
+    assert_eq!(
+        evaluate_identity_only(&Principal::root(ACCOUNT), "kms:CreateKey", &any),
+        Decision::Allow
+    );
+    assert_eq!(
+        evaluate_identity_only(&user(USER_A, vec![iam_allow_all()]), "kms:CreateKey", &any),
+        Decision::Allow
+    );
+    assert_eq!(
+        evaluate_identity_only(&user(USER_B, vec![]), "kms:CreateKey", &any),
+        Decision::ImplicitDeny(PolicyType::IdentityBased)
+    );
+    // A statement scoped to key ARNs does not cover resource "*".
+    let scoped = user(
+        USER_A,
+        vec![iam(
+            r#"{"Effect":"Allow","Action":"kms:*","Resource":"arn:aws:kms:*:*:key/*"}"#,
+        )],
+    );
+    assert_eq!(
+        evaluate_identity_only(&scoped, "kms:ListKeys", &any),
+        Decision::ImplicitDeny(PolicyType::IdentityBased)
+    );
+    let denied = user(
+        USER_A,
+        vec![
+            iam_allow_all(),
+            iam(r#"{"Effect":"Deny","Action":"kms:CreateKey","Resource":"*"}"#),
+        ],
+    );
+    assert_eq!(
+        evaluate_identity_only(&denied, "kms:CreateKey", &any),
+        Decision::ExplicitDeny(PolicyType::IdentityBased)
+    );
+    assert_eq!(
+        evaluate_identity_only(&denied, "kms:ListKeys", &any),
+        Decision::Allow
+    );
+}
