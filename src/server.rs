@@ -151,6 +151,12 @@ impl ServerState {
             };
             match denied {
                 Some(e) => WireResponse::from_kms_error(&e),
+                None if caller.is_some() => {
+                    kms.set_caller(caller.cloned());
+                    let r = wire::dispatch(kms, op, body);
+                    kms.set_caller(None);
+                    r
+                }
                 None => wire::dispatch(kms, op, body),
             }
         } else if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {

@@ -29,14 +29,25 @@ impl Kms {
 }
 
 impl Kms {
-    /// The key policy of the key `key_arn` (`None`: no such key).
-    pub fn key_policy_text(&mut self, key_arn: &str) -> Option<String> {
-        self.key_arn_for(key_arn).ok().flatten()?;
-        // Keys have no settable policy on this branch yet: the default policy.
-        Some(format!(
-            r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#,
-            self.account
-        ))
+    /// Sets the principal that makes the following calls (`serve
+    /// --identities` sets it for each request); `None`: the account's root
+    /// user. PutKeyPolicy and CreateKey check the policy lockout for it, and
+    /// the key policy operations authorize it.
+    pub fn set_caller(&mut self, caller: Option<crate::policy::Principal>) {
+        self.caller = caller;
+    }
+
+    /// The key policy of the key a `KeyId` names (`None`: no such key).
+    pub fn key_policy_text(&mut self, key_id: &str) -> Option<String> {
+        self.tick();
+        let mut trail = Trail::default();
+        match self
+            .lookup("keyId", key_id, Accept::KeyOrAlias, &mut trail)
+            .ok()?
+        {
+            Target::Key(idx) => Some(self.policy_text(idx)),
+            Target::NewManaged(_) => None,
+        }
     }
 
     /// The ARN of an alias name (`alias/...`) or alias ARN.
@@ -48,14 +59,10 @@ impl Kms {
         }
     }
 
-    /// The policy an AWS managed key of `alias/aws/<service>` gets: uses only
-    /// through the service (`kms:ViaService`), direct reads of metadata for
-    /// the account.
+    /// The policy the AWS managed key of `alias/aws/<service>` will get
+    /// (alias name or alias ARN).
     pub fn managed_key_policy_for(&self, alias: &str) -> String {
-        let service = alias.rsplit('/').next().unwrap_or_default();
-        let (account, region) = (&self.account, &self.region);
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{account}","kms:ViaService":"{service}.{region}.amazonaws.com"}}}}}},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":["kms:Describe*","kms:Get*","kms:List*","kms:RevokeGrant"],"Resource":"*"}}]}}"#
-        )
+        let service = alias.rsplit_once("alias/aws/").map_or("", |(_, s)| s);
+        managed_key_policy(&self.account, &self.region, service)
     }
 }

@@ -43,11 +43,12 @@ impl Kms {
             let description = req.description.clone().unwrap_or_default();
             check_description(&description)?;
             let tags = check_tags(req.tags.as_deref().unwrap_or(&[]))?;
+            let id = kms.fresh_id();
             if let Some(p) = &req.policy {
-                kms.check_policy(p, req.bypass_policy_lockout_safety_check == Some(true))?;
+                let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+                kms.check_policy(p, bypass, &kms.arn(&id))?;
             }
             let now = kms.clock.now();
-            let id = kms.fresh_id();
             let mut k = if external {
                 AnyKey::ExtPendingImport(Key::<PendingImport, External>::create_with_id(id, now))
             } else {

@@ -234,6 +234,8 @@ pub struct Kms {
     alarms: Vec<Alarm>,
     signer: TokenSigner,
     wrapping: Arc<dyn WrappingKeySource>,
+    /// The calling principal (`serve --identities`); `None`: the account root.
+    caller: Option<crate::policy::Principal>,
     #[cfg(feature = "test-bugs")]
     bugs: crate::bugs::Bugs,
 }
@@ -302,6 +304,7 @@ impl KmsBuilder {
             alarms: Vec::new(),
             signer: TokenSigner::new(),
             wrapping: self.wrapping,
+            caller: None,
             #[cfg(feature = "test-bugs")]
             bugs: Default::default(),
         }
@@ -436,6 +439,7 @@ impl Kms {
             alarms: self.alarms.clone(),
             signer: self.signer.clone(),
             wrapping: self.wrapping.clone(),
+            caller: self.caller.clone(),
             #[cfg(feature = "test-bugs")]
             bugs: self.bugs,
         }
