@@ -331,3 +331,25 @@ fn identities_file_errors_are_clear_and_never_show_secrets() {
     .unwrap();
     assert!(!format!("{ids:?}").contains(A_SECRET));
 }
+
+#[test]
+fn amz_dates_parse_exactly_and_agree_with_the_oracle_formatter() {
+    use kms_lifecycle::authz::sigv4::{format_amz_date, parse_amz_date};
+    for t in [0u64, 951_782_400, 1_767_225_600, 4_102_444_799] {
+        let s = amz_date(t);
+        let parsed = parse_amz_date(&s).unwrap_or_else(|| panic!("{s}"));
+        assert_eq!(parsed, UNIX_EPOCH + Duration::from_secs(t), "{s}");
+        assert_eq!(format_amz_date(parsed), s);
+    }
+    for bad in [
+        "20260231T000000Z",
+        "20261301T000000Z",
+        "20260101T240000Z",
+        "20260101 000000Z",
+        "2026010T000000Z",
+        "+0260101T000000Z",
+        "",
+    ] {
+        assert!(parse_amz_date(bad).is_none(), "{bad}");
+    }
+}
