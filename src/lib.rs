@@ -38,6 +38,9 @@ macro_rules! with_kms_operations {
             update_alias("UpdateAlias", AliasRequest) -> Empty;
             delete_alias("DeleteAlias", DeleteAliasRequest) -> Empty;
             list_aliases("ListAliases", ListRequest) -> ListAliasesResponse;
+            get_key_policy("GetKeyPolicy", GetKeyPolicyRequest) -> GetKeyPolicyResponse;
+            put_key_policy("PutKeyPolicy", PutKeyPolicyRequest) -> Empty;
+            list_key_policies("ListKeyPolicies", ListKeyPoliciesRequest) -> ListKeyPoliciesResponse;
         }
     };
 }
@@ -45,6 +48,8 @@ macro_rules! with_kms_operations {
 pub mod api;
 pub mod args;
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod authz;
 #[cfg(feature = "test-bugs")]
 pub mod bugs;
 pub mod clock;
@@ -57,6 +62,7 @@ pub mod fuzzing;
 pub mod illegal_steps;
 pub mod import;
 pub mod key;
+pub mod policy;
 pub mod rules;
 pub mod store;
 

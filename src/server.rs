@@ -1,8 +1,11 @@
 //! The AWS KMS JSON 1.1 protocol over HTTP (feature `server`).
 //!
 //! `POST /` with `X-Amz-Target: TrentService.<Operation>` and
-//! `Content-Type: application/x-amz-json-1.1`. Requests are not authenticated:
-//! SigV4 signatures are accepted whatever the credentials. With a manual clock,
+//! `Content-Type: application/x-amz-json-1.1`. Without `--identities`,
+//! requests are not authenticated: SigV4 signatures are accepted whatever the
+//! credentials. With [`ServerConfig::identities`], every request must carry a
+//! valid SigV4 signature of a principal of the file, and is authorized as KMS
+//! does it before dispatch ([`crate::authz`]). With a manual clock,
 //! `KmsLifecycle.GetClock`, `KmsLifecycle.AdvanceClock` move time; with either
 //! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
 //! trail.
@@ -17,8 +20,10 @@
 //! stalls other calls nor occupies more than one core (docs/performance.md).
 
 use crate::api::WrappingKeySpec;
+use crate::authz::{self, Identities, sigv4};
 use crate::clock::{ManualClock, SystemClock};
 use crate::import::{FreshWrappingKeys, WrappingKeySource};
+use crate::policy::Principal;
 use crate::rules::Rules;
 use crate::store::Kms;
 use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse, WithStore};
@@ -56,6 +61,9 @@ pub struct ServerConfig {
     pub account: String,
     /// Worker threads of the runtime (`--threads`; `None`: one per core).
     pub threads: Option<usize>,
+    /// `--identities FILE`: authenticate (SigV4) and authorize every request.
+    /// `None`: no authentication, as before.
+    pub identities: Option<Arc<Identities>>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +75,7 @@ impl Default for ServerConfig {
             region: "us-east-1".into(),
             account: "111122223333".into(),
             threads: None,
+            identities: None,
         }
     }
 }
@@ -149,6 +158,8 @@ pub struct ServerState {
     clock: Option<ManualClock>,
     handoff: Handoff,
     keygen: KeyGenerator,
+    identities: Option<Arc<Identities>>,
+    region: String,
 }
 
 /// The store under its lock, for the wire layer: locked per call.
@@ -211,6 +222,8 @@ impl ServerState {
             clock,
             handoff,
             keygen: KeyGenerator::start(),
+            identities: config.identities.clone(),
+            region: config.region.clone(),
         }
     }
 
@@ -230,6 +243,17 @@ impl ServerState {
         content_type: Option<&str>,
         body: &[u8],
     ) -> WireResponse {
+        self.serve_call_as(None, target, content_type, body).await
+    }
+
+    /// [`Self::serve_call`] for an authenticated `caller` (identities mode).
+    pub async fn serve_call_as(
+        &self,
+        caller: Option<&Principal>,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> WireResponse {
         let import_parameters = target
             .and_then(|t| t.strip_prefix(KMS_PREFIX))
             .is_some_and(|op| op == "GetParametersForImport");
@@ -240,7 +264,7 @@ impl ServerState {
         {
             key = self.keygen.generate(spec).await.map(|k| (spec, k));
         }
-        self.handle_with(target, content_type, body, key)
+        self.handle_with(target, content_type, body, caller, key)
     }
 
     /// Handles one request: target header value, content type, body. The
@@ -254,7 +278,19 @@ impl ServerState {
         content_type: Option<&str>,
         body: &[u8],
     ) -> WireResponse {
-        self.handle_with(target, content_type, body, None)
+        self.handle_with(target, content_type, body, None, None)
+    }
+
+    /// [`Self::handle`] for an authenticated `caller` (identities mode):
+    /// KMS operations are authorized before dispatch, under the same lock.
+    pub fn handle_as(
+        &self,
+        caller: Option<&Principal>,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> WireResponse {
+        self.handle_with(target, content_type, body, caller, None)
     }
 
     fn handle_with(
@@ -262,6 +298,7 @@ impl ServerState {
         target: Option<&str>,
         content_type: Option<&str>,
         body: &[u8],
+        caller: Option<&Principal>,
         wrapping_key: Option<(WrappingKeySpec, PrivateKey)>,
     ) -> WireResponse {
         if let Err(r) = self.check_protocol(target, content_type) {
@@ -273,7 +310,23 @@ impl ServerState {
             wrapping_key: Mutex::new(wrapping_key),
         };
         if let Some(op) = target.strip_prefix(KMS_PREFIX) {
-            wire::dispatch_with(&locked, op, body)
+            match caller {
+                // Identities mode: authorization and the call under one
+                // acquisition of the lock (the key policy it reads cannot
+                // change in between); the body is decoded under it.
+                Some(caller) => locked.with_store(|kms| {
+                    if let Some(ids) = &self.identities
+                        && let Err(e) = authz::authorize(kms, ids, caller, op, body)
+                    {
+                        return WireResponse::from_kms_error(&e);
+                    }
+                    kms.set_caller(Some(caller.clone()));
+                    let r = wire::dispatch(kms, op, body);
+                    kms.set_caller(None);
+                    r
+                }),
+                None => wire::dispatch_with(&locked, op, body),
+            }
         } else if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
             locked.with_store(|kms| self.clock_op(kms, op, body))
         } else {
@@ -409,7 +462,8 @@ async fn handle(
     };
     let target = header("x-amz-target");
     let content_type = header("content-type");
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return Ok(to_http(WireResponse::error(
@@ -418,6 +472,18 @@ async fn handle(
                 "Request bodies are limited to 1 MiB.",
             )));
         }
+    };
+    // Identities mode: the request must be signed by a principal of the file.
+    let caller = match &state.identities {
+        None => None,
+        Some(ids) => match authenticate(ids, &state.region, &parts, content_type.as_deref(), &body)
+        {
+            Ok(Authenticated::Kms(identity)) => Some(identity.principal.clone()),
+            Ok(Authenticated::CallerIdentity(identity)) => {
+                return Ok(to_http_xml(authz::caller_identity(identity)));
+            }
+            Err(e) => return Ok(to_http(e.to_response())),
+        },
     };
     // Most operations take microseconds: run them on the runtime thread.
     // ImportKeyMaterial unwraps with RSA (milliseconds, under the lock: the
@@ -430,7 +496,12 @@ async fn handle(
     let r = if unwraps {
         let st = state.clone();
         tokio::task::spawn_blocking(move || {
-            st.handle(target.as_deref(), content_type.as_deref(), &body)
+            st.handle_as(
+                caller.as_ref(),
+                target.as_deref(),
+                content_type.as_deref(),
+                &body,
+            )
         })
         .await
         .unwrap_or_else(|_| {
@@ -438,10 +509,62 @@ async fn handle(
         })
     } else {
         state
-            .serve_call(target.as_deref(), content_type.as_deref(), &body)
+            .serve_call_as(
+                caller.as_ref(),
+                target.as_deref(),
+                content_type.as_deref(),
+                &body,
+            )
             .await
     };
     Ok(to_http(r))
+}
+
+/// What an authenticated request is.
+enum Authenticated<'i> {
+    /// A KMS (or clock) request signed for service `kms`.
+    Kms(&'i authz::Identity),
+    /// STS GetCallerIdentity signed for service `sts`.
+    CallerIdentity(&'i authz::Identity),
+}
+
+/// Verifies the SigV4 signature of a request (identities mode).
+fn authenticate<'i>(
+    ids: &'i Identities,
+    region: &str,
+    parts: &hyper::http::request::Parts,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Authenticated<'i>, sigv4::AuthError> {
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = sigv4::IncomingRequest {
+        method: parts.method.as_str(),
+        path_and_query: path,
+        headers: &headers,
+        body,
+    };
+    let now = std::time::SystemTime::now();
+    if parts.headers.get("x-amz-target").is_none()
+        && authz::is_get_caller_identity(content_type, body)
+    {
+        sigv4::verify(ids, &request, region, "sts", now).map(Authenticated::CallerIdentity)
+    } else {
+        sigv4::verify(ids, &request, region, "kms", now).map(Authenticated::Kms)
+    }
+}
+
+fn to_http_xml(body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml"),
+    );
+    resp
 }
 
 /// Serves on an already bound listener until the task is dropped.

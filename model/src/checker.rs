@@ -57,6 +57,8 @@ pub enum PlantedBug {
     DecryptWhileDisabled,
     /// RotateKeyOnDemand ignores the limit.
     OnDemandBeyondLimit,
+    /// PutKeyPolicy skips the lock-out safety check (issue 16).
+    LockoutWithoutBypass,
 }
 
 impl PlantedBug {
@@ -74,6 +76,7 @@ impl PlantedBug {
             PlantedBug::CatchUpRotationMissing,
             PlantedBug::DecryptWhileDisabled,
             PlantedBug::OnDemandBeyondLimit,
+            PlantedBug::LockoutWithoutBypass,
         ]
     }
 
@@ -91,6 +94,7 @@ impl PlantedBug {
             PlantedBug::CatchUpRotationMissing => "catch-up-rotation-missing",
             PlantedBug::DecryptWhileDisabled => "decrypt-while-disabled",
             PlantedBug::OnDemandBeyondLimit => "on-demand-beyond-limit",
+            PlantedBug::LockoutWithoutBypass => "lockout-without-bypass",
         }
     }
 
@@ -113,6 +117,9 @@ impl PlantedBug {
             PlantedBug::CatchUpRotationMissing => "EnableKey skips the overdue rotation",
             PlantedBug::DecryptWhileDisabled => "Decrypt succeeds on a Disabled key",
             PlantedBug::OnDemandBeyondLimit => "RotateKeyOnDemand ignores the limit",
+            PlantedBug::LockoutWithoutBypass => {
+                "PutKeyPolicy accepts a lock-out policy without the bypass flag"
+            }
         }
     }
 
@@ -215,6 +222,9 @@ pub struct LifecycleModel {
     pub jump: bool,
     /// Track which materials expired on the path (one-key configurations).
     pub track_reexpiry: bool,
+    /// Offer PutKeyPolicy (the `policies` configuration; GetKeyPolicy and
+    /// ListKeyPolicies, which change nothing, are always offered).
+    pub policies: bool,
 }
 
 impl LifecycleModel {
@@ -257,6 +267,7 @@ impl LifecycleModel {
             full_coverage: true,
             jump: false,
             track_reexpiry: false,
+            policies: false,
         }
     }
 
@@ -314,9 +325,13 @@ impl LifecycleModel {
         self.rules.on_demand_limit = self.rules.on_demand_limit.min(n);
     }
 
-    /// With a planted bug.
+    /// With a planted bug (a key policy bug also offers PutKeyPolicy, which
+    /// is what shows it).
     pub fn with_bug(mut self, bug: Option<PlantedBug>) -> LifecycleModel {
         self.planted = bug;
+        if bug == Some(PlantedBug::LockoutWithoutBypass) {
+            self.policies = true;
+        }
         self
     }
 
@@ -380,6 +395,26 @@ impl LifecycleModel {
             out.push(Action::DescribeKey {
                 key: KeyRef::Key(k),
             });
+            out.push(Action::GetKeyPolicy { key: k });
+            out.push(Action::ListKeyPolicies { key: k });
+            if self.policies {
+                use crate::Policy as P;
+                for (policy, bypass) in [
+                    (P::AllowAll, false),
+                    (P::Default, false),
+                    (P::DenyPut, false),
+                    (P::DenyPut, true),
+                    (P::NoAdmin, false),
+                    (P::NoAdmin, true),
+                    (P::Malformed, false),
+                ] {
+                    out.push(Action::PutKeyPolicy {
+                        key: k,
+                        policy,
+                        bypass,
+                    });
+                }
+            }
             out.push(Action::Encrypt {
                 key: KeyRef::Key(k),
                 ctx: Ctx::A,
@@ -664,6 +699,9 @@ impl LifecycleModel {
             .filter(|e| match e {
                 Exception::LimitExceededException | Exception::ConflictException => {
                     self.rules.on_demand_rotation
+                }
+                Exception::MalformedPolicyDocumentException | Exception::AccessDeniedException => {
+                    self.policies
                 }
                 _ => true,
             })
@@ -1002,6 +1040,28 @@ fn perturb(
                         alarm: false,
                     };
                 }
+            }
+        }
+        PlantedBug::LockoutWithoutBypass => {
+            if let (
+                Action::PutKeyPolicy {
+                    key,
+                    policy,
+                    bypass: false,
+                },
+                Err(Exception::MalformedPolicyDocumentException),
+            ) = (a, resp.outcome)
+                && *policy != crate::Policy::Malformed
+            {
+                let k = &mut after.keys[*key as usize];
+                k.policy = *policy;
+                *resp = Response {
+                    outcome: Ok(crate::OkSummary::Done {
+                        key: *key,
+                        state: k.state,
+                    }),
+                    alarm: false,
+                };
             }
         }
         PlantedBug::OnDemandBeyondLimit => {

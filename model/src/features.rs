@@ -29,11 +29,17 @@ pub enum Feature {
     ExpireReimportExpire,
     /// LimitExceededException from RotateKeyOnDemand at the real limit (25).
     RealOnDemandLimit,
+    /// A key policy that locks everybody out, accepted with
+    /// BypassPolicyLockoutSafetyCheck (issue 16).
+    BypassedLockout,
+    /// PutKeyPolicy refused because a Deny statement of the key's policy
+    /// wins over its Allow statements (issue 16).
+    DenyWins,
 }
 
 impl Feature {
     /// Every feature.
-    pub const ALL: [Feature; 7] = [
+    pub const ALL: [Feature; 9] = [
         Feature::ManagedKeyRotated,
         Feature::ReEncryptSucceeded,
         Feature::ThreeClockSteps,
@@ -41,6 +47,8 @@ impl Feature {
         Feature::CoincidingDeadlines,
         Feature::ExpireReimportExpire,
         Feature::RealOnDemandLimit,
+        Feature::BypassedLockout,
+        Feature::DenyWins,
     ];
 
     /// The verdict's wording.
@@ -53,6 +61,8 @@ impl Feature {
             Feature::CoincidingDeadlines => "two deadlines at the same instant",
             Feature::ExpireReimportExpire => "expire, reimport, expire again",
             Feature::RealOnDemandLimit => "the real on-demand limit (25) reached",
+            Feature::BypassedLockout => "a lock-out key policy accepted with the bypass flag",
+            Feature::DenyWins => "PutKeyPolicy denied by a Deny statement over an Allow",
         }
     }
 
@@ -108,6 +118,17 @@ pub(crate) fn observe(
     }
     match *a {
         Action::ReEncrypt { .. } if r.outcome.is_ok() => bits |= Feature::ReEncryptSucceeded.bit(),
+        Action::PutKeyPolicy {
+            policy,
+            bypass: true,
+            ..
+        } if r.outcome.is_ok() && policy.locks_out() => bits |= Feature::BypassedLockout.bit(),
+        Action::PutKeyPolicy { key, .. }
+            if r.outcome == Err(Exception::AccessDeniedException)
+                && before.keys[key as usize].policy == crate::Policy::DenyPut =>
+        {
+            bits |= Feature::DenyWins.bit()
+        }
         Action::RotateKeyOnDemand { .. }
             if r.outcome == Err(Exception::LimitExceededException)
                 && m.rules.on_demand_limit >= Rules::current().on_demand_limit =>
@@ -201,6 +222,18 @@ pub fn configurations(rules: Rules) -> Vec<(&'static str, LifecycleModel)> {
     history.windows = vec![Some(7)];
     history.horizon = 30 * DAY;
     out.push(("import-history", history));
+    // Key policies (issue 16): PutKeyPolicy with every abstract document,
+    // with and without the bypass flag, on one customer key of either origin
+    // in every state, and on the AWS managed key.
+    let mut policies = base(&[Feature::BypassedLockout, Feature::DenyWins]);
+    policies.policies = true;
+    policies.keys = 1;
+    policies.managed = true;
+    policies.ciphertexts = 0;
+    policies.max_ticks = 1;
+    policies.windows = vec![Some(7)];
+    policies.horizon = 7 * DAY + 1;
+    out.push(("policies", policies));
     // The real on-demand limit: one AWS_KMS key, no clock.
     if rules.on_demand_rotation {
         let mut limit = base(&[Feature::RealOnDemandLimit]);

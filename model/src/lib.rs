@@ -174,11 +174,15 @@ pub enum Exception {
     AlreadyExistsException,
     NotAuthorizedException,
     InvalidAliasNameException,
+    /// A key policy that would lock the caller out (or is not a policy).
+    MalformedPolicyDocumentException,
+    /// The key policy does not allow the caller the operation.
+    AccessDeniedException,
 }
 
 impl Exception {
     /// Every exception, in declaration order.
-    pub const ALL: [Exception; 15] = [
+    pub const ALL: [Exception; 17] = [
         Exception::NotFoundException,
         Exception::DisabledException,
         Exception::KMSInvalidStateException,
@@ -194,6 +198,8 @@ impl Exception {
         Exception::AlreadyExistsException,
         Exception::NotAuthorizedException,
         Exception::InvalidAliasNameException,
+        Exception::MalformedPolicyDocumentException,
+        Exception::AccessDeniedException,
     ];
 
     /// The exception's AWS name (the `__type` on the wire).
@@ -214,6 +220,8 @@ impl Exception {
             Exception::AlreadyExistsException => "AlreadyExistsException",
             Exception::NotAuthorizedException => "NotAuthorizedException",
             Exception::InvalidAliasNameException => "InvalidAliasNameException",
+            Exception::MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
+            Exception::AccessDeniedException => "AccessDeniedException",
         }
     }
 }
@@ -306,6 +314,87 @@ pub struct Material {
     pub valid_to: Option<Time>,
 }
 
+/// A key policy, abstracted to the few documents that matter for the
+/// lifecycle (issue 16). The caller of every call is the account's root
+/// user; each document is a concrete JSON text in the tests and the oracle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Policy {
+    /// AWS's default key policy: the account may do everything (`kms:*`).
+    Default,
+    /// The policy AWS gives an AWS managed key: use through the service, and
+    /// read access (`kms:Describe*`, `kms:Get*`, `kms:List*`) for the account.
+    Managed,
+    /// A customer policy that allows the account everything (another text
+    /// than the default).
+    AllowAll,
+    /// [`Policy::AllowAll`] plus a Deny of `kms:PutKeyPolicy` to the
+    /// account: the Deny wins, so nobody can change the policy again.
+    DenyPut,
+    /// Every KMS action for the account but `kms:PutKeyPolicy`: no statement
+    /// allows anybody to change the policy again.
+    NoAdmin,
+    /// Not a policy document (bad JSON): PutKeyPolicy and CreateKey refuse it
+    /// with MalformedPolicyDocumentException; never stored.
+    Malformed,
+}
+
+impl Policy {
+    /// Whether the policy allows the caller (the account) `operation`
+    /// (AWS's name); a Deny statement wins over every Allow.
+    pub fn allows(self, operation: &str) -> bool {
+        match self {
+            Policy::Default | Policy::AllowAll => true,
+            Policy::DenyPut | Policy::NoAdmin => operation != "PutKeyPolicy",
+            Policy::Managed => {
+                operation.starts_with("Describe")
+                    || operation.starts_with("Get")
+                    || operation.starts_with("List")
+            }
+            Policy::Malformed => false,
+        }
+    }
+
+    /// Whether, under this policy, nobody may call PutKeyPolicy again (the
+    /// lock-out the safety check refuses without the bypass flag).
+    pub fn locks_out(self) -> bool {
+        !self.allows("PutKeyPolicy")
+    }
+
+    /// The documents PutKeyPolicy may be given, in a fixed order.
+    pub const PUTTABLE: [Policy; 5] = [
+        Policy::Default,
+        Policy::AllowAll,
+        Policy::DenyPut,
+        Policy::NoAdmin,
+        Policy::Malformed,
+    ];
+
+    /// The concrete document of this abstract policy for `account`, as the
+    /// differential test and the oracle send it. `None` for
+    /// [`Policy::Managed`], whose text AWS writes (and which names the
+    /// service and Region). [`Policy::Default`] is AWS's default key policy,
+    /// byte for byte.
+    pub fn document(self, account: &str) -> Option<String> {
+        let root = format!("{{\"AWS\":\"arn:aws:iam::{account}:root\"}}");
+        Some(match self {
+            Policy::Default => format!(
+                "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {{\n    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{\n      \"AWS\" : \"arn:aws:iam::{account}:root\"\n    }},\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }} ]\n}}"
+            ),
+            Policy::Managed => return None,
+            Policy::AllowAll => format!(
+                "{{\"Version\":\"2012-10-17\",\"Id\":\"kms-lifecycle-allow-all\",\"Statement\":[{{\"Sid\":\"AllowAccount\",\"Effect\":\"Allow\",\"Principal\":{root},\"Action\":\"kms:*\",\"Resource\":\"*\"}}]}}"
+            ),
+            Policy::DenyPut => format!(
+                "{{\"Version\":\"2012-10-17\",\"Id\":\"kms-lifecycle-deny-put\",\"Statement\":[{{\"Sid\":\"AllowAccount\",\"Effect\":\"Allow\",\"Principal\":{root},\"Action\":\"kms:*\",\"Resource\":\"*\"}},{{\"Sid\":\"DenyPolicyChanges\",\"Effect\":\"Deny\",\"Principal\":{root},\"Action\":\"kms:PutKeyPolicy\",\"Resource\":\"*\"}}]}}"
+            ),
+            Policy::NoAdmin => format!(
+                "{{\"Version\":\"2012-10-17\",\"Id\":\"kms-lifecycle-no-admin\",\"Statement\":[{{\"Sid\":\"AllowAllButPolicyChanges\",\"Effect\":\"Allow\",\"Principal\":{root},\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Enable*\",\"kms:List*\",\"kms:Update*\",\"kms:Revoke*\",\"kms:Disable*\",\"kms:Get*\",\"kms:Delete*\",\"kms:TagResource\",\"kms:UntagResource\",\"kms:ScheduleKeyDeletion\",\"kms:CancelKeyDeletion\",\"kms:RotateKeyOnDemand\",\"kms:ImportKeyMaterial\",\"kms:Encrypt\",\"kms:Decrypt\",\"kms:ReEncrypt*\",\"kms:GenerateDataKey*\"],\"Resource\":\"*\"}}]}}"
+            ),
+            Policy::Malformed => "{\"Version\":\"2012-10-17\",\"Statement\":[".to_string(),
+        })
+    }
+}
+
 /// One KMS key. Index in [`State::keys`] = creation order = key id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
@@ -336,6 +425,11 @@ pub struct Key {
     pub tokens_issued: u8,
     /// Set iff PendingDeletion.
     pub deletion_date: Option<Time>,
+    /// The key policy (part of the key in every state).
+    pub policy: Policy,
+    /// The policy locks out and was accepted with
+    /// `BypassPolicyLockoutSafetyCheck` (false for every other policy).
+    pub lockout_bypassed: bool,
 }
 
 impl Key {
@@ -360,6 +454,11 @@ impl Key {
             token: None,
             tokens_issued: 0,
             deletion_date: None,
+            policy: match manager {
+                Manager::Customer => Policy::Default,
+                Manager::Aws => Policy::Managed,
+            },
+            lockout_bypassed: false,
         }
     }
 
@@ -598,6 +697,21 @@ pub enum Action {
     DeleteAlias {
         alias: u8,
     },
+    /// GetKeyPolicy (PolicyName `default`).
+    GetKeyPolicy {
+        key: u8,
+    },
+    /// ListKeyPolicies.
+    ListKeyPolicies {
+        key: u8,
+    },
+    /// PutKeyPolicy of the document `policy`, with or without
+    /// `BypassPolicyLockoutSafetyCheck`.
+    PutKeyPolicy {
+        key: u8,
+        policy: Policy,
+        bypass: bool,
+    },
     /// Let this many seconds pass, applying every clock event due (spec §10).
     Advance(Time),
 }
@@ -627,6 +741,9 @@ impl Action {
             Action::CreateAlias { .. } => "CreateAlias",
             Action::UpdateAlias { .. } => "UpdateAlias",
             Action::DeleteAlias { .. } => "DeleteAlias",
+            Action::GetKeyPolicy { .. } => "GetKeyPolicy",
+            Action::ListKeyPolicies { .. } => "ListKeyPolicies",
+            Action::PutKeyPolicy { .. } => "PutKeyPolicy",
             Action::Advance(_) => "Advance",
         }
     }
@@ -656,7 +773,10 @@ impl Action {
             | Action::ImportKeyMaterial { key: k, .. }
             | Action::DeleteImportedKeyMaterial { key: k, .. }
             | Action::CreateAlias { key: k, .. }
-            | Action::UpdateAlias { key: k, .. } => Some(k),
+            | Action::UpdateAlias { key: k, .. }
+            | Action::GetKeyPolicy { key: k }
+            | Action::ListKeyPolicies { key: k }
+            | Action::PutKeyPolicy { key: k, .. } => Some(k),
             _ => None,
         }
     }
@@ -703,6 +823,10 @@ pub enum OkSummary {
     },
     /// CreateAlias, UpdateAlias, DeleteAlias.
     AliasDone,
+    /// GetKeyPolicy: the key's policy.
+    KeyPolicy { key: u8, policy: Policy },
+    /// ListKeyPolicies: the key has its one policy, `default`.
+    PolicyNames { key: u8 },
     /// Advance: the new time.
     Advanced { now: Time },
 }
@@ -1257,6 +1381,52 @@ fn apply(rules: &Rules, s: &mut State, action: &Action) -> Response {
                 fail!(Exception::NotFoundException)
             }
             Response::ok(OkSummary::AliasDone)
+        }
+        Action::GetKeyPolicy { key } | Action::ListKeyPolicies { key } => {
+            // Allowed in every state (AWS key-state table); Deleted is NotFound.
+            let kk = &s.keys[key as usize];
+            if kk.state == KeyState::Deleted {
+                fail!(Exception::NotFoundException)
+            }
+            if !kk.policy.allows(action.kind()) {
+                fail!(Exception::AccessDeniedException)
+            }
+            Response::ok(match action {
+                Action::GetKeyPolicy { .. } => OkSummary::KeyPolicy {
+                    key,
+                    policy: kk.policy,
+                },
+                _ => OkSummary::PolicyNames { key },
+            })
+        }
+        Action::PutKeyPolicy {
+            key,
+            policy,
+            bypass,
+        } => {
+            // Allowed in every state (AWS key-state table). The caller must be
+            // allowed PutKeyPolicy by the current policy (a Deny wins); the
+            // new document must be a policy, and unless `bypass` it must
+            // still allow the caller PutKeyPolicy (the lock-out safety check).
+            let kk = &mut s.keys[key as usize];
+            if kk.state == KeyState::Deleted {
+                fail!(Exception::NotFoundException)
+            }
+            if !kk.policy.allows("PutKeyPolicy") {
+                fail!(Exception::AccessDeniedException)
+            }
+            if policy == Policy::Malformed {
+                fail!(Exception::MalformedPolicyDocumentException)
+            }
+            if policy.locks_out() && !bypass {
+                fail!(Exception::MalformedPolicyDocumentException)
+            }
+            kk.policy = policy;
+            kk.lockout_bypassed = policy.locks_out();
+            Response::ok(OkSummary::Done {
+                key,
+                state: kk.state,
+            })
         }
         Action::Advance(_) => unreachable!("handled by advance_outcomes"),
     }

@@ -16,8 +16,8 @@
 
 use crate::checker::{CheckState, LifecycleModel};
 use crate::{
-    Action, Ctx, Exception, KeyRef, KeyState, Manager, OkSummary, Origin, Response, RotationType,
-    Rules, State, TokenRef,
+    Action, Ctx, Exception, KeyRef, KeyState, Manager, OkSummary, Origin, Policy, Response,
+    RotationType, Rules, State, TokenRef,
 };
 use stateright::Property;
 
@@ -717,6 +717,102 @@ fn operations_succeed_only_where_spec_table_allows(
         Action::CreateAlias { key: k, .. } | Action::UpdateAlias { key: k, .. } => {
             !matches!(st(k), PD | Deleted)
         }
+        // AWS key-state table: every state but Deleted.
+        Action::GetKeyPolicy { key: k }
+        | Action::ListKeyPolicies { key: k }
+        | Action::PutKeyPolicy { key: k, .. } => st(k) != Deleted,
+        _ => true,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Key policies (issue 16; docs/decisions.md, "Key policies")
+// ---------------------------------------------------------------------------
+
+/// Issue 16: PutKeyPolicy changes the key's policy and nothing else (on
+/// success: exactly that key's policy becomes the document; refused: nothing
+/// changes); GetKeyPolicy and ListKeyPolicies change nothing. Stated from the
+/// issue, not from `step`'s code.
+fn put_key_policy_changes_exactly_the_policy(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    af: &State,
+) -> bool {
+    match *a {
+        Action::PutKeyPolicy { key, policy, .. } if r.outcome.is_ok() => {
+            let mut expect = b.clone();
+            expect.keys[key as usize].policy = policy;
+            expect.keys[key as usize].lockout_bypassed = af.keys[key as usize].lockout_bypassed;
+            *af == expect
+        }
+        Action::PutKeyPolicy { .. }
+        | Action::GetKeyPolicy { .. }
+        | Action::ListKeyPolicies { .. } => af == b,
+        _ => b
+            .keys
+            .iter()
+            .zip(&af.keys)
+            .all(|(x, y)| y.state == Deleted || x.policy == y.policy),
+    }
+}
+
+/// Issue 16: a Deny statement is never overridden: PutKeyPolicy never
+/// succeeds on a key whose policy denies it to the caller, though another
+/// statement of that policy allows the caller everything (`kms:*`).
+fn deny_statement_never_overridden(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    _: &State,
+) -> bool {
+    match *a {
+        Action::PutKeyPolicy { key, .. } if b.keys[key as usize].policy == Policy::DenyPut => {
+            r.outcome.is_err()
+        }
+        _ => true,
+    }
+}
+
+/// Issue 16: no key policy operation succeeds for a caller the key's policy
+/// does not allow it to (the caller is the account's root user).
+fn policy_operations_only_for_allowed_callers(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    _: &State,
+) -> bool {
+    match *a {
+        Action::PutKeyPolicy { key, .. }
+        | Action::GetKeyPolicy { key }
+        | Action::ListKeyPolicies { key }
+            if r.outcome.is_ok() =>
+        {
+            b.keys[key as usize].policy.allows(a.kind())
+        }
+        _ => true,
+    }
+}
+
+/// Issue 16: GetKeyPolicy answers the key's policy, the one the last
+/// successful PutKeyPolicy (or CreateKey) set.
+fn get_key_policy_answers_the_policy(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    _: &State,
+) -> bool {
+    match (*a, r.outcome) {
+        (Action::GetKeyPolicy { key }, Ok(ok)) => {
+            ok == OkSummary::KeyPolicy {
+                key,
+                policy: b.keys[key as usize].policy,
+            }
+        }
         _ => true,
     }
 }
@@ -896,6 +992,22 @@ pub const TRANSITION_RULES: &[(&str, TransitionRule)] = &[
         "§1 on-demand rotation: the limit, then the 20-minute conflict window",
         crate::table::on_demand_limit_and_conflict,
     ),
+    (
+        "issue 16 PutKeyPolicy changes exactly the policy",
+        put_key_policy_changes_exactly_the_policy,
+    ),
+    (
+        "issue 16 a Deny statement is never overridden",
+        deny_statement_never_overridden,
+    ),
+    (
+        "issue 16 no policy operation succeeds for a caller the policy does not allow",
+        policy_operations_only_for_allowed_callers,
+    ),
+    (
+        "issue 16 GetKeyPolicy answers the key's policy",
+        get_key_policy_answers_the_policy,
+    ),
 ];
 
 /// The bitmask of transition rules one step breaks.
@@ -1050,7 +1162,23 @@ pub const STATE_INVARIANTS: &[(&str, StateInvariant)] = &[
         "§7 ciphertexts name real backing keys",
         ciphertexts_name_real_backing_keys,
     ),
+    (
+        "issue 16 without the bypass flag no key policy lets nobody call PutKeyPolicy",
+        no_lockout_without_bypass,
+    ),
 ];
+
+/// Issue 16: a customer key's policy that lets nobody call PutKeyPolicy was
+/// accepted with BypassPolicyLockoutSafetyCheck (AWS managed keys have AWS's
+/// own policy, which nobody may change).
+fn no_lockout_without_bypass(_: &LifecycleModel, c: &CheckState) -> bool {
+    c.s.keys.iter().all(|k| {
+        k.state == Deleted
+            || k.manager == Manager::Aws
+            || !k.policy.locks_out()
+            || k.lockout_bypassed
+    })
+}
 
 /// Whether every state invariant holds in `c`. The checker calls it before
 /// expanding a state: a state that already breaks an `always` property is a
@@ -1069,7 +1197,7 @@ pub fn all_properties() -> Vec<Property<LifecycleModel>> {
         .map(|&(name, f)| Property::always(name, f))
         .collect();
     v.extend(transition_properties!(
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
     ));
     v.extend([
         Property::sometimes("sometimes §2 a key Enabled", reach_enabled),

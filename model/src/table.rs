@@ -53,8 +53,20 @@ const ROWS: &[(&[&str], [Expect; 4])] = &[
             Refused(InvalidState),
         ],
     ),
-    // "DescribeKey, ListAliases, ListResourceTags, GetKeyPolicy: ✓ ✓ ✓ ✓"
-    (&["DescribeKey"], [Allowed, Allowed, Allowed, Allowed]),
+    // "DescribeKey, ListAliases, ListResourceTags, GetKeyPolicy: ✓ ✓ ✓ ✓";
+    // ListKeyPolicies and PutKeyPolicy likewise (AWS's key-state table,
+    // decisions.md, Key policies). Whether the policy lets the caller in is
+    // not the state's business: AccessDenied is an "other" error here,
+    // pinned by the policy rules of crate::properties.
+    (
+        &[
+            "DescribeKey",
+            "GetKeyPolicy",
+            "ListKeyPolicies",
+            "PutKeyPolicy",
+        ],
+        [Allowed, Allowed, Allowed, Allowed],
+    ),
     // "EnableKey, DisableKey: ✓ | ✓ | KMSInvalidStateException | KMSInvalidStateException"
     (
         &["EnableKey", "DisableKey"],
@@ -243,7 +255,10 @@ pub fn cells_of(s: &State, a: &Action) -> Vec<(&'static str, Option<u8>)> {
         | Action::ImportKeyMaterial { key, .. }
         | Action::DeleteImportedKeyMaterial { key, .. }
         | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. } => vec![Some(key)],
+        | Action::UpdateAlias { key, .. }
+        | Action::GetKeyPolicy { key }
+        | Action::ListKeyPolicies { key }
+        | Action::PutKeyPolicy { key, .. } => vec![Some(key)],
         Action::CreateKey { .. }
         | Action::UseManagedAlias
         | Action::DeleteAlias { .. }
@@ -298,6 +313,11 @@ fn other_error(op: &str, e: Exception) -> bool {
         }
         // Decrypt naming another key (its own rule checks when).
         IncorrectKeyException => op == "Decrypt",
+        // The key policy refuses the caller, or the new document.
+        AccessDeniedException => {
+            matches!(op, "GetKeyPolicy" | "ListKeyPolicies" | "PutKeyPolicy")
+        }
+        MalformedPolicyDocumentException => op == "PutKeyPolicy",
         _ => false,
     }
 }
@@ -458,6 +478,9 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteImportedKeyMaterial",
     "CreateAlias",
     "UpdateAlias",
+    "GetKeyPolicy",
+    "ListKeyPolicies",
+    "PutKeyPolicy",
 ];
 
 const STATES: [KeyState; 5] = [
@@ -529,7 +552,7 @@ impl CellId {
     }
 }
 
-const CELLS: usize = 18 * 5 * 2;
+const CELLS: usize = 21 * 5 * 2;
 
 /// Every cell a key can be in under `rules` ([`CellId::possible`]).
 pub fn possible_cells(rules: &Rules) -> Vec<CellId> {

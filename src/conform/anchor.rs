@@ -410,6 +410,8 @@ impl Replay {
             a,
             Action::DescribeKey { .. }
                 | Action::GetKeyRotationStatus { .. }
+                | Action::GetKeyPolicy { .. }
+                | Action::ListKeyPolicies { .. }
                 | Action::UseManagedAlias
                 | Action::Encrypt { .. }
                 | Action::GenerateDataKey { .. }

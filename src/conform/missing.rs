@@ -163,6 +163,16 @@ fn rules_needing(op: &str) -> Vec<String> {
             "alias targets (§9)",
             "deleting a key deletes its aliases (§2, §9)",
         ],
+        "PutKeyPolicy" => vec![
+            "PutKeyPolicy changes exactly the policy (issue 16)",
+            "without the bypass flag no key policy lets nobody call PutKeyPolicy (issue 16)",
+            "a Deny statement is never overridden (issue 16)",
+            "no policy operation succeeds for a caller the policy does not allow (issue 16)",
+        ],
+        "GetKeyPolicy" => vec![
+            "GetKeyPolicy answers the key's policy byte for byte (AWS's default without one) (issue 16)",
+        ],
+        "ListKeyPolicies" => vec!["ListKeyPolicies lists the one policy, default (issue 16)"],
         "ScheduleKeyDeletion" => vec![
             "PendingWindowInDays 7–30 (§6)",
             "deletion at DeletionDate, at most 24 h late (§6)",

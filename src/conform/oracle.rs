@@ -321,6 +321,9 @@ pub(super) fn gen_action(rng: &mut Rng, st: &State, live: &Live, clock: bool) ->
         Decrypt,
         Tampered,
         ReEncrypt,
+        GetPolicy,
+        ListPolicies,
+        PutPolicy,
     }
     let mut choices: Vec<(u32, K)> = vec![(if nk < 4 { 6 } else { 1 }, K::Create)];
     if clock {
@@ -343,6 +346,9 @@ pub(super) fn gen_action(rng: &mut Rng, st: &State, live: &Live, clock: bool) ->
             (4, K::Import),
             (2, K::DeleteMat),
             (2, K::CreateAlias),
+            (1, K::GetPolicy),
+            (1, K::ListPolicies),
+            (2, K::PutPolicy),
         ]);
         if na > 0 {
             choices.extend([(2, K::UpdateAlias), (1, K::DeleteAlias)]);
@@ -468,6 +474,19 @@ pub(super) fn gen_action(rng: &mut Rng, st: &State, live: &Live, clock: bool) ->
             key: key(rng),
         },
         K::DeleteAlias => Action::DeleteAlias { alias: slot(rng) },
+        K::GetPolicy => Action::GetKeyPolicy { key: key(rng) },
+        K::ListPolicies => Action::ListKeyPolicies { key: key(rng) },
+        K::PutPolicy => Action::PutKeyPolicy {
+            key: key(rng),
+            policy: rng.pick(&[
+                (2, model::Policy::AllowAll),
+                (1, model::Policy::Default),
+                (2, model::Policy::DenyPut),
+                (2, model::Policy::NoAdmin),
+                (1, model::Policy::Malformed),
+            ]),
+            bypass: rng.pick(&[(2, false), (1, true)]),
+        },
         K::Decrypt => Action::Decrypt {
             ct: ct(rng),
             ctx: rng.pick(&[(4, Ctx::A), (1, Ctx::B)]),
@@ -606,7 +625,34 @@ pub fn describe_action(a: &Action) -> String {
         ),
         Action::UpdateAlias { alias, key } => format!("UpdateAlias(alias/slot{alias}, k{key})"),
         Action::DeleteAlias { alias } => format!("DeleteAlias(alias/slot{alias})"),
+        Action::GetKeyPolicy { key } => format!("GetKeyPolicy(k{key}, PolicyName=default)"),
+        Action::ListKeyPolicies { key } => format!("ListKeyPolicies(k{key})"),
+        Action::PutKeyPolicy {
+            key,
+            policy,
+            bypass,
+        } => format!(
+            "PutKeyPolicy(k{key}, Policy={}{})",
+            policy_label(policy),
+            if bypass {
+                ", BypassPolicyLockoutSafetyCheck=true"
+            } else {
+                ""
+            }
+        ),
         Action::Advance(d) => format!("AdvanceClock {}", model::fmt_time(d)),
+    }
+}
+
+/// A readable name of an abstract key policy.
+fn policy_label(p: model::Policy) -> &'static str {
+    match p {
+        model::Policy::Default => "AWS's default key policy",
+        model::Policy::Managed => "the AWS managed key's policy",
+        model::Policy::AllowAll => "allow the account kms:*",
+        model::Policy::DenyPut => "allow kms:*, deny kms:PutKeyPolicy",
+        model::Policy::NoAdmin => "allow every kms action but kms:PutKeyPolicy",
+        model::Policy::Malformed => "not JSON",
     }
 }
 
@@ -643,6 +689,8 @@ fn fmt_response(r: &Response) -> String {
             }
             OkSummary::Imported { state, .. } => format!("ok (key then {})", state.name()),
             OkSummary::AliasDone => "ok".into(),
+            OkSummary::KeyPolicy { policy, .. } => format!("ok: {}", policy_label(policy)),
+            OkSummary::PolicyNames { .. } => "ok: PolicyNames=[default]".into(),
             OkSummary::Advanced { now } => format!("ok: now {}", model::fmt_time(now)),
         },
     }
@@ -670,6 +718,10 @@ pub(super) enum ObsOk {
     Status(GetKeyRotationStatusResponse),
     Scheduled(ScheduleKeyDeletionResponse),
     Params(u64),
+    /// GetKeyPolicy: the policy text.
+    Policy(String),
+    /// ListKeyPolicies: the names listed.
+    PolicyNames(Vec<String>),
     Plain,
 }
 
@@ -715,6 +767,8 @@ fn fmt_obs(o: &Obs, tb: &TimeBase) -> String {
             tb.show(s.deletion_date.0)
         ),
         Ok(ObsOk::Params(t)) => format!("ok: ParametersValidTo={}", tb.show(*t)),
+        Ok(ObsOk::Policy(p)) => format!("ok: Policy={}", p.escape_default()),
+        Ok(ObsOk::PolicyNames(n)) => format!("ok: PolicyNames={n:?}"),
         Ok(ObsOk::Plain) => "ok".into(),
     }
 }
@@ -1023,6 +1077,43 @@ fn rule_for_answer(
             Action::CreateAlias { .. } | Action::UpdateAlias { .. } | Action::DeleteAlias { .. },
             _,
         ) => rule(format!("{} as the model", a.kind()), "§9"),
+        (
+            Action::GetKeyPolicy { .. }
+            | Action::ListKeyPolicies { .. }
+            | Action::PutKeyPolicy { .. },
+            Err(E::KMSInvalidStateException | E::DisabledException),
+        ) => rule(
+            "key policy operations are allowed in every key state",
+            "issue 16, AWS key-state table",
+        ),
+        (Action::PutKeyPolicy { .. }, Err(E::MalformedPolicyDocumentException)) => rule(
+            "without the bypass flag no key policy lets nobody call PutKeyPolicy",
+            "issue 16",
+        ),
+        (Action::PutKeyPolicy { key, .. }, Err(E::AccessDeniedException))
+            if st.keys[key as usize].policy == model::Policy::DenyPut =>
+        {
+            rule("a Deny statement is never overridden", "issue 16")
+        }
+        (
+            Action::PutKeyPolicy { .. }
+            | Action::GetKeyPolicy { .. }
+            | Action::ListKeyPolicies { .. },
+            Err(E::AccessDeniedException),
+        ) => rule(
+            "no policy operation succeeds for a caller the policy does not allow",
+            "issue 16",
+        ),
+        (Action::PutKeyPolicy { .. }, _) => {
+            rule("PutKeyPolicy changes exactly the policy", "issue 16")
+        }
+        (Action::GetKeyPolicy { .. }, _) => rule(
+            "GetKeyPolicy answers the key's policy byte for byte (AWS's default without one)",
+            "issue 16",
+        ),
+        (Action::ListKeyPolicies { .. }, _) => {
+            rule("ListKeyPolicies lists the one policy, default", "issue 16")
+        }
         (Action::Advance(_), _) => rule("clock control (KmsLifecycle.AdvanceClock) works", "§10"),
         _ => rule(format!("{} answers as the model", a.kind()), "§3"),
     }
@@ -1139,6 +1230,9 @@ pub(super) struct Replay {
     pub(super) tokens: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
     prefix: String,
     service: String,
+    /// The target's account, as its keys report it (for the concrete key
+    /// policies and AWS's default one).
+    account: String,
     pub(super) executed: Vec<Action>,
     pub(super) log: Vec<StepReport>,
     /// For each executed action: the key and the ciphertext it made.
@@ -1238,6 +1332,7 @@ impl Replay {
             } else {
                 "ebs".into()
             },
+            account: "111122223333".into(),
             executed: Vec::new(),
             log: Vec::new(),
             made: Vec::new(),
@@ -1332,6 +1427,7 @@ impl Replay {
                     ..Default::default()
                 })?;
                 let k = self.push_key(&r.key_metadata.key_id);
+                self.account = r.key_metadata.aws_account_id.clone();
                 ObsOk::Key(Some(k), model_state(r.key_metadata.key_state))
             }
             Action::UseManagedAlias => {
@@ -1566,6 +1662,34 @@ impl Replay {
                 })?;
                 ObsOk::Plain
             }
+            Action::GetKeyPolicy { key } => ObsOk::Policy(
+                self.api
+                    .get_key_policy(GetKeyPolicyRequest {
+                        key_id: self.key(key),
+                        policy_name: Some("default".into()),
+                    })?
+                    .policy,
+            ),
+            Action::ListKeyPolicies { key } => ObsOk::PolicyNames(
+                self.api
+                    .list_key_policies(ListKeyPoliciesRequest::new(self.key(key)))?
+                    .policy_names,
+            ),
+            Action::PutKeyPolicy {
+                key,
+                policy,
+                bypass,
+            } => {
+                // (Managed is never generated: AWS writes that text.)
+                let text = policy.document(&self.account).unwrap_or_default();
+                self.api.put_key_policy(PutKeyPolicyRequest {
+                    key_id: self.key(key),
+                    policy_name: Some("default".into()),
+                    policy: text,
+                    bypass_policy_lockout_safety_check: Some(bypass),
+                })?;
+                ObsOk::Plain
+            }
             Action::Advance(d) => match self.api.advance_clock(d) {
                 Some(r) => {
                     r?;
@@ -1631,6 +1755,16 @@ impl Replay {
                 (OkSummary::ImportParameters { valid_to, .. }, ObsOk::Params(t)) => {
                     self.time.matches(*valid_to, *t)
                 }
+                // An AWS managed key's policy is AWS's text (it names the
+                // service): any JSON document; every other one byte for byte.
+                (OkSummary::KeyPolicy { policy, .. }, ObsOk::Policy(text)) => {
+                    match policy.document(&self.account) {
+                        Some(doc) => doc == *text,
+                        None => serde_json::from_str::<serde_json::Value>(text)
+                            .is_ok_and(|v| v.is_object()),
+                    }
+                }
+                (OkSummary::PolicyNames { .. }, ObsOk::PolicyNames(n)) => n == &["default"],
                 (
                     OkSummary::Done { .. }
                     | OkSummary::Rotated { .. }
@@ -1745,7 +1879,10 @@ impl Replay {
             | Action::UpdateAlias { .. }
             | Action::DeleteAlias { .. } => (Vec::new(), true),
             _ if is_crypto(a) => (Vec::new(), false),
-            Action::DescribeKey { .. } | Action::GetKeyRotationStatus { .. } => (Vec::new(), false),
+            Action::DescribeKey { .. }
+            | Action::GetKeyRotationStatus { .. }
+            | Action::GetKeyPolicy { .. }
+            | Action::ListKeyPolicies { .. } => (Vec::new(), false),
             _ => (a.direct_key().into_iter().collect(), false),
         };
         let keys = keys

@@ -391,7 +391,10 @@ fn remap(
         | Action::ImportKeyMaterial { key, .. }
         | Action::DeleteImportedKeyMaterial { key, .. }
         | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. } => *key = fk(*key)?,
+        | Action::UpdateAlias { key, .. }
+        | Action::GetKeyPolicy { key }
+        | Action::ListKeyPolicies { key }
+        | Action::PutKeyPolicy { key, .. } => *key = fk(*key)?,
         _ => {}
     }
     Some(b)

@@ -43,8 +43,12 @@ impl Kms {
             let description = req.description.clone().unwrap_or_default();
             check_description(&description)?;
             let tags = check_tags(req.tags.as_deref().unwrap_or(&[]))?;
-            let now = kms.clock.now();
             let id = kms.fresh_id();
+            if let Some(p) = &req.policy {
+                let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+                kms.check_policy(p, bypass, &kms.arn(&id))?;
+            }
+            let now = kms.clock.now();
             let mut k = if external {
                 AnyKey::ExtPendingImport(Key::<PendingImport, External>::create_with_id(id, now))
             } else {
@@ -53,6 +57,7 @@ impl Kms {
             let core = k.core_mut().expect("new key");
             core.description = description;
             core.tags = tags;
+            core.policy = req.policy.clone().map(String::into_boxed_str);
             let idx = kms.insert_key(k);
             trail.key = Some(idx);
             trail.material = kms.core(idx).current_material().map(|m| m.id);

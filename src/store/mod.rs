@@ -7,16 +7,19 @@
 //! to act, and records the call in the audit trail (spec §8).
 
 mod aliases;
+mod authz;
 mod cryptography;
 mod deletion;
 mod events;
 mod import;
 mod keys;
+mod policy;
 mod resolve;
 mod rotation;
 mod validation;
 
 use aliases::*;
+pub use policy::{MAX_POLICY_BYTES, POLICY_NAME, default_key_policy, managed_key_policy};
 use validation::*;
 
 use crate::api::*;
@@ -231,6 +234,8 @@ pub struct Kms {
     alarms: Vec<Alarm>,
     signer: TokenSigner,
     wrapping: Arc<dyn WrappingKeySource>,
+    /// The calling principal (`serve --identities`); `None`: the account root.
+    caller: Option<crate::policy::Principal>,
     #[cfg(feature = "test-bugs")]
     bugs: crate::bugs::Bugs,
 }
@@ -299,6 +304,7 @@ impl KmsBuilder {
             alarms: Vec::new(),
             signer: TokenSigner::new(),
             wrapping: self.wrapping,
+            caller: None,
             #[cfg(feature = "test-bugs")]
             bugs: Default::default(),
         }
@@ -433,6 +439,7 @@ impl Kms {
             alarms: self.alarms.clone(),
             signer: self.signer.clone(),
             wrapping: self.wrapping.clone(),
+            caller: self.caller.clone(),
             #[cfg(feature = "test-bugs")]
             bugs: self.bugs,
         }

@@ -110,6 +110,16 @@ pub fn action_strategy(s: &RefState) -> BoxedStrategy<Action> {
             ),
             (1, key.clone().prop_map(|key| Action::DisableKeyRotation { key }).boxed()),
             (1, key.clone().prop_map(|key| Action::GetKeyRotationStatus { key }).boxed()),
+            // Key policies (issue 16): every abstract document, with and
+            // without the bypass flag, in every key state.
+            (1, key.clone().prop_map(|key| Action::GetKeyPolicy { key }).boxed()),
+            (1, key.clone().prop_map(|key| Action::ListKeyPolicies { key }).boxed()),
+            (
+                2,
+                (key.clone(), proptest::sample::select(model::Policy::PUTTABLE.to_vec()), prop_oneof![3 => Just(false), 1 => Just(true)])
+                    .prop_map(|(key, policy, bypass)| Action::PutKeyPolicy { key, policy, bypass })
+                    .boxed(),
+            ),
             (2, key.clone().prop_map(|key| Action::RotateKeyOnDemand { key }).boxed()),
             (
                 2,

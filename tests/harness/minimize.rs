@@ -116,7 +116,10 @@ fn renumber(a: &Action, key: Option<u8>, ct: Option<u8>) -> Option<Action> {
         | Action::ImportKeyMaterial { key, .. }
         | Action::DeleteImportedKeyMaterial { key, .. }
         | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. } => *key = k(*key)?,
+        | Action::UpdateAlias { key, .. }
+        | Action::GetKeyPolicy { key }
+        | Action::ListKeyPolicies { key }
+        | Action::PutKeyPolicy { key, .. } => *key = k(*key)?,
     }
     Some(a)
 }

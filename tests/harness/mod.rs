@@ -63,6 +63,19 @@ enum SutOk {
     Status(GetKeyRotationStatusResponse),
     Scheduled(ScheduleKeyDeletionResponse),
     Params(GetParametersForImportResponse),
+    Policy(String),
+}
+
+/// The account of the store under test (the builder's default).
+pub const ACCOUNT: &str = "111122223333";
+
+/// The text GetKeyPolicy must answer for the abstract `policy`: the model's
+/// concrete document, or for the AWS managed key of `alias/aws/differential`
+/// the policy AWS gives it.
+pub fn policy_text(policy: model::Policy) -> String {
+    policy.document(ACCOUNT).unwrap_or_else(|| {
+        kms_lifecycle::store::managed_key_policy(ACCOUNT, "us-east-1", "differential")
+    })
 }
 
 /// The system under test and what the harness remembers of it.
@@ -359,6 +372,35 @@ impl Sut {
                 })?;
                 SutOk::Plain
             }
+            Action::GetKeyPolicy { key } => SutOk::Policy(
+                self.kms
+                    .get_key_policy(GetKeyPolicyRequest::new(self.key(key)))?
+                    .policy,
+            ),
+            Action::ListKeyPolicies { key } => {
+                let r = self
+                    .kms
+                    .list_key_policies(ListKeyPoliciesRequest::new(self.key(key)))?;
+                if r.policy_names != ["default"] || r.truncated {
+                    return Err(KmsError::KMSInternalException(format!(
+                        "ListKeyPolicies answered {r:?}"
+                    )));
+                }
+                SutOk::Plain
+            }
+            Action::PutKeyPolicy {
+                key,
+                policy,
+                bypass,
+            } => {
+                self.kms.put_key_policy(PutKeyPolicyRequest {
+                    key_id: self.key(key),
+                    policy_name: Some("default".into()),
+                    policy: policy_text(policy),
+                    bypass_policy_lockout_safety_check: Some(bypass),
+                })?;
+                SutOk::Plain
+            }
             Action::Advance(d) => {
                 self.clock.advance(d);
                 self.kms.tick();
@@ -535,6 +577,14 @@ impl Sut {
                 }
                 Ok(())
             }
+            (OkSummary::KeyPolicy { policy, .. }, SutOk::Policy(text)) => {
+                if *text != policy_text(*policy) {
+                    return Err(format!(
+                        "GetKeyPolicy: model {policy:?}, implementation {text:?}"
+                    ));
+                }
+                Ok(())
+            }
             (_, SutOk::Plain) => Ok(()),
             (e, g) => Err(format!(
                 "success of different shapes: model {e:?}, implementation {g:?}"
@@ -630,6 +680,18 @@ impl Sut {
                 ));
             }
             self.compare_materials(i, &id, &obs, m.valid_to.map(|t| t.0 - START))?;
+            // The key policy is part of the key in every state (issue 16).
+            let want = state.keys[i].policy;
+            let got = self
+                .kms
+                .get_key_policy(GetKeyPolicyRequest::new(id.clone()))
+                .map_err(|e| format!("key {i}: GetKeyPolicy failed: {e}"))?
+                .policy;
+            if got != policy_text(want) {
+                return Err(format!(
+                    "key {i}: key policy model {want:?}, implementation {got:?}"
+                ));
+            }
             let aliases: Vec<u8> = self
                 .kms
                 .aliases_of(&id)
