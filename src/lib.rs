@@ -48,6 +48,8 @@ macro_rules! with_kms_operations {
 pub mod api;
 pub mod args;
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod authz;
 #[cfg(feature = "test-bugs")]
 pub mod bugs;
 pub mod clock;
@@ -60,6 +62,7 @@ pub mod fuzzing;
 pub mod illegal_steps;
 pub mod import;
 pub mod key;
+pub mod policy;
 pub mod rules;
 pub mod store;
 

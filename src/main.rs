@@ -86,13 +86,18 @@ fn serve(args: &[String]) -> i32 {
     const HELP: &str =
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
+       [--identities FILE]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
-Any SigV4 credentials are accepted: there is no authorization.
+Without --identities, any SigV4 credentials are accepted: there is no
+authorization. With --identities FILE (docs/server.md), every request must be
+SigV4-signed by a principal of FILE and is authorized by the key policy and
+the principal's IAM policies, as AWS KMS does.
 With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
+    let mut identities: Option<std::path::PathBuf> = None;
     let parsed = kms_lifecycle::args::parse(args, HELP, |flag, value| {
         Some(match flag {
             "--addr" => value.parse().map(|a| cfg.addr = a).is_ok(),
@@ -109,6 +114,10 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
                 _ => false,
             },
             "--start" => value.parse().map(|s| start = Some(s)).is_ok(),
+            "--identities" => {
+                identities = Some(value.into());
+                !value.is_empty()
+            }
             "--region" => {
                 cfg.region = value.clone();
                 !value.is_empty()
@@ -130,7 +139,16 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
     if manual {
         cfg.manual_clock_start = Some(start.unwrap_or(1_767_225_600)); // 2026-01-01T00:00:00Z
     }
-    if !cfg.addr.ip().is_loopback() {
+    if let Some(path) = identities {
+        match kms_lifecycle::authz::Identities::load(&path) {
+            Ok(ids) => cfg.identities = Some(std::sync::Arc::new(ids)),
+            Err(e) => {
+                eprintln!("kms-lifecycle serve: --identities {e}");
+                return 2;
+            }
+        }
+    }
+    if !cfg.addr.ip().is_loopback() && cfg.identities.is_none() {
         eprintln!(
             "warning: listening on {} — this reference has no authentication; anyone who can reach it can use its keys",
             cfg.addr

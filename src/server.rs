@@ -1,8 +1,11 @@
 //! The AWS KMS JSON 1.1 protocol over HTTP (feature `server`).
 //!
 //! `POST /` with `X-Amz-Target: TrentService.<Operation>` and
-//! `Content-Type: application/x-amz-json-1.1`. Requests are not authenticated:
-//! SigV4 signatures are accepted whatever the credentials. With a manual clock,
+//! `Content-Type: application/x-amz-json-1.1`. Without `--identities`,
+//! requests are not authenticated: SigV4 signatures are accepted whatever the
+//! credentials. With [`ServerConfig::identities`], every request must carry a
+//! valid SigV4 signature of a principal of the file, and is authorized as KMS
+//! does it before dispatch ([`crate::authz`]). With a manual clock,
 //! `KmsLifecycle.GetClock`, `KmsLifecycle.AdvanceClock` move time; with either
 //! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
 //! trail.
@@ -10,7 +13,9 @@
 //! One mutex around the store makes every request atomic, so concurrent
 //! clients see a linearizable store.
 
+use crate::authz::{self, Identities, sigv4};
 use crate::clock::{ManualClock, SystemClock};
+use crate::policy::Principal;
 use crate::rules::Rules;
 use crate::store::Kms;
 use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse};
@@ -43,6 +48,9 @@ pub struct ServerConfig {
     pub region: String,
     /// Account in ARNs.
     pub account: String,
+    /// `--identities FILE`: authenticate (SigV4) and authorize every request.
+    /// `None`: no authentication, as before.
+    pub identities: Option<Arc<Identities>>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +61,7 @@ impl Default for ServerConfig {
             manual_clock_start: None,
             region: "us-east-1".into(),
             account: "111122223333".into(),
+            identities: None,
         }
     }
 }
@@ -65,6 +74,8 @@ pub struct ServerState {
     /// that tests can check a concurrent history against the model.
     kms: Mutex<(Kms, u64)>,
     clock: Option<ManualClock>,
+    identities: Option<Arc<Identities>>,
+    region: String,
 }
 
 impl ServerState {
@@ -80,11 +91,15 @@ impl ServerState {
                 Self {
                     kms: Mutex::new((b.clock(clock.clone()).build(), 0)),
                     clock: Some(clock),
+                    identities: config.identities.clone(),
+                    region: config.region.clone(),
                 }
             }
             None => Self {
                 kms: Mutex::new((b.clock(SystemClock).build(), 0)),
                 clock: None,
+                identities: config.identities.clone(),
+                region: config.region.clone(),
             },
         }
     }
@@ -108,6 +123,18 @@ impl ServerState {
         content_type: Option<&str>,
         body: &[u8],
     ) -> (WireResponse, Option<u64>) {
+        self.handle_as(None, target, content_type, body)
+    }
+
+    /// [`Self::handle_sequenced`] for an authenticated `caller` (identities
+    /// mode): KMS operations are authorized before dispatch.
+    pub fn handle_as(
+        &self,
+        caller: Option<&Principal>,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (WireResponse, Option<u64>) {
         let r = self.check_protocol(target, content_type);
         if let Err(r) = r {
             return (r, None);
@@ -118,7 +145,14 @@ impl ServerState {
         *seq += 1;
         let n = *seq;
         let r = if let Some(op) = target.strip_prefix(KMS_PREFIX) {
-            wire::dispatch(kms, op, body)
+            let denied = match (caller, &self.identities) {
+                (Some(caller), Some(ids)) => authz::authorize(kms, ids, caller, op, body).err(),
+                _ => None,
+            };
+            match denied {
+                Some(e) => WireResponse::from_kms_error(&e),
+                None => wire::dispatch(kms, op, body),
+            }
         } else if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
             self.clock_op(kms, op, body)
         } else {
@@ -265,7 +299,8 @@ async fn handle(
     };
     let target = header("x-amz-target");
     let content_type = header("content-type");
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return Ok(to_http(WireResponse::error(
@@ -274,6 +309,18 @@ async fn handle(
                 "Request bodies are limited to 1 MiB.",
             )));
         }
+    };
+    // Identities mode: the request must be signed by a principal of the file.
+    let caller = match &state.identities {
+        None => None,
+        Some(ids) => match authenticate(ids, &state.region, &parts, content_type.as_deref(), &body)
+        {
+            Ok(Authenticated::Kms(identity)) => Some(identity.principal.clone()),
+            Ok(Authenticated::CallerIdentity(identity)) => {
+                return Ok(to_http_xml(authz::caller_identity(identity)));
+            }
+            Err(e) => return Ok(to_http(e.to_response())),
+        },
     };
     // Most operations take microseconds: run them on the reactor thread. The
     // two that use RSA (key generation, unwrapping: milliseconds) go to the
@@ -284,7 +331,12 @@ async fn handle(
     let (r, seq) = if slow {
         let st = state.clone();
         tokio::task::spawn_blocking(move || {
-            st.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+            st.handle_as(
+                caller.as_ref(),
+                target.as_deref(),
+                content_type.as_deref(),
+                &body,
+            )
         })
         .await
         .unwrap_or_else(|_| {
@@ -294,9 +346,61 @@ async fn handle(
             )
         })
     } else {
-        state.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+        state.handle_as(
+            caller.as_ref(),
+            target.as_deref(),
+            content_type.as_deref(),
+            &body,
+        )
     };
     Ok(to_http_sequenced(r, seq))
+}
+
+/// What an authenticated request is.
+enum Authenticated<'i> {
+    /// A KMS (or clock) request signed for service `kms`.
+    Kms(&'i authz::Identity),
+    /// STS GetCallerIdentity signed for service `sts`.
+    CallerIdentity(&'i authz::Identity),
+}
+
+/// Verifies the SigV4 signature of a request (identities mode).
+fn authenticate<'i>(
+    ids: &'i Identities,
+    region: &str,
+    parts: &hyper::http::request::Parts,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Authenticated<'i>, sigv4::AuthError> {
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = sigv4::IncomingRequest {
+        method: parts.method.as_str(),
+        path_and_query: path,
+        headers: &headers,
+        body,
+    };
+    let now = std::time::SystemTime::now();
+    if parts.headers.get("x-amz-target").is_none()
+        && authz::is_get_caller_identity(content_type, body)
+    {
+        sigv4::verify(ids, &request, region, "sts", now).map(Authenticated::CallerIdentity)
+    } else {
+        sigv4::verify(ids, &request, region, "kms", now).map(Authenticated::Kms)
+    }
+}
+
+fn to_http_xml(body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml"),
+    );
+    resp
 }
 
 /// Serves on an already bound listener until the task is dropped.

@@ -7,6 +7,7 @@
 //! to act, and records the call in the audit trail (spec §8).
 
 mod aliases;
+mod authz;
 mod cryptography;
 mod deletion;
 mod events;
