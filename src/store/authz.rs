@@ -29,14 +29,21 @@ impl Kms {
 }
 
 impl Kms {
-    /// The key policy of the key `key_arn` (`None`: no such key).
+    /// The key policy of the key `key_arn` (`None`: no such key): the text
+    /// PutKeyPolicy or CreateKey set, AWS's default key policy, or an AWS
+    /// managed key's policy (src/store/policy.rs).
     pub fn key_policy_text(&mut self, key_arn: &str) -> Option<String> {
-        self.key_arn_for(key_arn).ok().flatten()?;
-        // Keys have no settable policy on this branch yet: the default policy.
-        Some(format!(
-            r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#,
-            self.account
-        ))
+        self.tick();
+        let mut trail = Trail::default();
+        match self
+            .lookup("keyId", key_arn, Accept::KeyOrAlias, &mut trail)
+            .ok()?
+        {
+            Target::Key(idx) if self.keys[idx as usize].core().is_some() => {
+                Some(self.policy_text(idx))
+            }
+            _ => None,
+        }
     }
 
     /// The ARN of an alias name (`alias/...`) or alias ARN.

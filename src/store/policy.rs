@@ -7,6 +7,7 @@
 //! managed key has the policy AWS gives its service's key.
 
 use super::*;
+use crate::policy::{Document, Principal, RequestContext, lockout_safety_check};
 
 /// The only policy name a key policy has (AWS: "The only valid name is
 /// default").
@@ -14,7 +15,7 @@ pub const POLICY_NAME: &str = "default";
 
 /// Largest key policy AWS accepts: the 32 KiB quota of the developer guide
 /// (larger: LimitExceededException).
-pub const MAX_POLICY_BYTES: usize = 32_768;
+pub const MAX_POLICY_BYTES: usize = crate::policy::SIZE_LIMIT_BYTES;
 
 /// AWS's default key policy for `account`, as GetKeyPolicy returns it (the
 /// `"key" : value` layout of AWS's serialiser).
@@ -79,8 +80,8 @@ fn check_policy_name(name: Option<&str>) -> KmsResult<()> {
 impl Kms {
     /// The caller of every call: without identities, the account's root
     /// user (the `authz` branch's decision).
-    pub(super) fn caller_arn(&self) -> String {
-        format!("arn:aws:iam::{}:root", self.account)
+    pub(super) fn caller(&self) -> Principal {
+        Principal::root(&self.account)
     }
 
     /// The policy of key `idx` as GetKeyPolicy returns it.
@@ -94,44 +95,27 @@ impl Kms {
     /// AccessDeniedException unless the policy of key `idx` allows the caller
     /// `action` (a Deny statement wins over every Allow).
     pub(super) fn authorize(&self, idx: u32, action: &str) -> KmsResult<()> {
-        let caller = self.caller_arn();
-        let text = self.policy_text(idx);
-        let verdict = match interim::parse(&text) {
-            Ok(doc) => interim::evaluate(&doc, &caller, &self.account, action),
-            Err(_) => interim::Verdict::Implicit,
-        };
-        let why = match verdict {
-            interim::Verdict::Allow => return Ok(()),
-            interim::Verdict::Deny => {
-                "with an explicit deny in a resource-based policy".to_string()
-            }
-            interim::Verdict::Implicit => {
-                format!("because no resource-based policy allows the {action} action")
-            }
-        };
-        Err(KmsError::AccessDeniedException(format!(
-            "User: {caller} is not authorized to perform: {action} on resource: {} {why}",
-            self.arn_idx(idx)
-        )))
+        let caller = self.caller();
+        let arn = self.arn_idx(idx);
+        // A stored policy passed `Document::parse` when it was put; AWS's
+        // default and managed texts parse (tests/key_policy.rs).
+        let doc = Document::parse(&self.policy_text(idx))?;
+        match doc
+            .allows(&caller, action, &RequestContext::new(&arn))
+            .into_error(&caller, action, &arn)
+        {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
     }
 
-    /// Checks a policy document for CreateKey or PutKeyPolicy: its size, its
-    /// syntax (MalformedPolicyDocumentException), and unless `bypass`, that
-    /// it still lets the caller call PutKeyPolicy.
-    pub(super) fn check_policy(&self, text: &str, bypass: bool) -> KmsResult<()> {
-        if text.is_empty() {
-            return Err(KmsError::empty("policy"));
-        }
-        if text.len() > MAX_POLICY_BYTES {
-            return Err(KmsError::LimitExceededException(format!(
-                "Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
-            )));
-        }
-        let doc = interim::parse(text)?;
-        if !bypass && interim::locks_out(&doc, &self.caller_arn(), &self.account) {
-            return Err(lockout_error());
-        }
-        Ok(())
+    /// Checks a policy document for CreateKey or PutKeyPolicy of the key
+    /// `key_arn`: its length and size, its grammar and principals
+    /// (`crate::policy::Document::parse`, AWS's errors), and unless
+    /// `bypass`, the lockout safety check for the caller.
+    pub(super) fn check_policy(&self, text: &str, bypass: bool, key_arn: &str) -> KmsResult<()> {
+        let doc = Document::parse(text)?;
+        lockout_safety_check(&doc, &self.caller(), key_arn, bypass)
     }
 
     /// GetKeyPolicy: allowed in every state (AWS key-state table).
@@ -157,7 +141,8 @@ impl Kms {
             kms.authorize(idx, "kms:PutKeyPolicy")?;
             check_policy_name(req.policy_name.as_deref())?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-            kms.check_policy(&req.policy, bypass)?;
+            let arn = kms.arn_idx(idx);
+            kms.check_policy(&req.policy, bypass, &arn)?;
             #[cfg(feature = "test-bugs")]
             if kms.bugs.put_key_policy_ignored {
                 return Ok(Empty {});
@@ -194,98 +179,5 @@ impl Kms {
                 next_marker: truncated.then(|| end.to_string()),
             })
         })
-    }
-}
-
-/// AWS's answer to a policy that would lock the caller out.
-pub(super) fn lockout_error() -> KmsError {
-    KmsError::MalformedPolicyDocumentException(
-        "The new key policy will not allow you to update the key policy in the future.".into(),
-    )
-}
-
-/// A narrow stand-in for the policy parser and lock-out check of the `authz`
-/// branch (`src/policy/`), until that is merged: JSON syntax, and whether an
-/// Allow (and no Deny) statement gives the caller `kms:PutKeyPolicy`.
-mod interim {
-    use super::*;
-    use serde_json::Value;
-
-    pub fn parse(text: &str) -> KmsResult<Value> {
-        let doc: Value = serde_json::from_str(text).map_err(|_| {
-            KmsError::MalformedPolicyDocumentException(
-                "The policy document is not valid JSON.".into(),
-            )
-        })?;
-        let statements = doc
-            .get("Statement")
-            .filter(|s| s.is_object() || s.is_array());
-        if !doc.is_object() || statements.is_none() {
-            return Err(KmsError::MalformedPolicyDocumentException(
-                "Policy is missing required element - Statement".into(),
-            ));
-        }
-        Ok(doc)
-    }
-
-    fn list(v: Option<&Value>) -> Vec<&str> {
-        match v {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn glob(pattern: &str, s: &str) -> bool {
-        let (p, s) = (pattern.to_ascii_lowercase(), s.to_ascii_lowercase());
-        match p.split_once('*') {
-            None => p == s,
-            Some((head, tail)) => {
-                s.starts_with(head) && (tail.is_empty() || s[head.len()..].contains(tail))
-            }
-        }
-    }
-
-    fn names_caller(principal: Option<&Value>, caller: &str, account: &str) -> bool {
-        match principal {
-            Some(Value::String(s)) => s == "*",
-            Some(Value::Object(m)) => list(m.get("AWS"))
-                .into_iter()
-                .any(|p| p == "*" || p == caller || p == account),
-            _ => false,
-        }
-    }
-
-    /// What a policy says about the caller and one action.
-    #[derive(PartialEq, Eq)]
-    pub enum Verdict {
-        Allow,
-        Deny,
-        Implicit,
-    }
-
-    pub fn locks_out(doc: &Value, caller: &str, account: &str) -> bool {
-        evaluate(doc, caller, account, "kms:PutKeyPolicy") != Verdict::Allow
-    }
-
-    pub fn evaluate(doc: &Value, caller: &str, account: &str, action: &str) -> Verdict {
-        let statements: Vec<&Value> = match doc.get("Statement") {
-            Some(Value::Array(a)) => a.iter().collect(),
-            Some(s) => vec![s],
-            None => Vec::new(),
-        };
-        let applies = |s: &Value| {
-            names_caller(s.get("Principal"), caller, account)
-                && s.get("Condition").is_none()
-                && list(s.get("Action")).into_iter().any(|a| glob(a, action))
-        };
-        let effect = |s: &Value, e: &str| s.get("Effect").and_then(Value::as_str) == Some(e);
-        if statements.iter().any(|s| effect(s, "Deny") && applies(s)) {
-            Verdict::Deny
-        } else if statements.iter().any(|s| effect(s, "Allow") && applies(s)) {
-            Verdict::Allow
-        } else {
-            Verdict::Implicit
-        }
     }
 }
