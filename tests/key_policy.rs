@@ -327,3 +327,47 @@ fn the_wire_serves_the_policy_operations() {
     assert_eq!(v["__type"], "MalformedPolicyDocumentException");
     assert_eq!(v["message"], LOCKOUT);
 }
+
+/// The model's abstract policies map to concrete documents that the store's
+/// parser judges as the model does: `Default` is AWS's default text, the
+/// lock-out ones are refused without the bypass flag, `Malformed` always.
+#[test]
+fn the_model_policy_documents_behave_as_the_model_says() {
+    use kms_lifecycle_model::Policy;
+    assert_eq!(
+        Policy::Default.document("111122223333").as_deref(),
+        Some(AWS_DEFAULT)
+    );
+    assert_eq!(Policy::Managed.document("111122223333"), None);
+    for p in Policy::PUTTABLE {
+        let (mut kms, _) = store(Rules::current());
+        let key = create(&mut kms).key_id;
+        let doc = p.document("111122223333").expect("a puttable document");
+        let plain = put(&mut kms, &key, &doc, false);
+        match p {
+            Policy::Malformed => {
+                assert_eq!(
+                    plain.unwrap_err().name(),
+                    "MalformedPolicyDocumentException"
+                );
+                let bypassed = put(&mut kms, &key, &doc, true);
+                assert_eq!(
+                    bypassed.unwrap_err().name(),
+                    "MalformedPolicyDocumentException"
+                );
+            }
+            p if p.locks_out() => {
+                assert_err(plain, "MalformedPolicyDocumentException", LOCKOUT);
+                put(&mut kms, &key, &doc, true).unwrap();
+                let again = put(&mut kms, &key, ALLOW_ALL, true).unwrap_err();
+                assert_eq!(again.name(), "AccessDeniedException", "{p:?}");
+                // Everything but PutKeyPolicy stays allowed (cleanup works).
+                schedule_deletion(&mut kms, &key, Some(7)).unwrap();
+            }
+            _ => {
+                plain.unwrap();
+                assert_eq!(policy(&mut kms, &key), doc);
+            }
+        }
+    }
+}

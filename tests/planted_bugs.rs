@@ -134,6 +134,7 @@ planted! {
     alias_survives_deletion_is_caught: alias_survives_deletion,
     no_catch_up_rotation_is_caught: no_catch_up_rotation,
     short_window_accepted_is_caught: short_window_accepted,
+    put_key_policy_ignored_is_caught: put_key_policy_ignored,
 }
 
 /// The escaped defect of issue 12 (deleted material kept while the key is

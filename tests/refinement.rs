@@ -162,6 +162,118 @@ fn every_edge_of_the_one_key_graph_refines_the_model_current() {
     every_edge(model::Rules::current(), 100_000);
 }
 
+/// The `policies` feature configuration (issue 16): PutKeyPolicy with every
+/// abstract document, with and without the bypass flag, GetKeyPolicy and
+/// ListKeyPolicies, on a customer key of either origin in every key state
+/// (Deleted included) and on the AWS managed key; every edge executed.
+fn policies_configuration(rules: model::Rules) -> LifecycleModel {
+    model::features::configurations(rules)
+        .into_iter()
+        .find(|(n, _)| *n == "policies")
+        .expect("the policies configuration")
+        .1
+}
+
+/// The `policies` configuration cut to what `cargo test` can walk edge by
+/// edge: one customer key of either origin and no alias (`managed: false`),
+/// or the AWS managed key alone (`managed: true`).
+fn policies_refinement_configuration(rules: model::Rules, managed: bool) -> LifecycleModel {
+    let mut m = policies_configuration(rules);
+    m.aliases = 0;
+    m.managed = managed;
+    if managed {
+        m.keys = 0;
+    }
+    m
+}
+
+fn policy_edges_in_every_state(rules: model::Rules) {
+    let managed = refine(
+        &policies_refinement_configuration(rules, true),
+        |_| {},
+        usize::MAX,
+    )
+    .unwrap_or_else(|e| panic!("{}: a managed key policy edge diverges: {e}", rules.name()));
+    eprintln!(
+        "{} (policies configuration, the AWS managed key): {} states, {} edges, {:.1} s",
+        rules.name(),
+        managed.states,
+        managed.edges,
+        managed.seconds
+    );
+    let m = policies_refinement_configuration(rules, false);
+    let reach = refine(&m, |_| {}, usize::MAX)
+        .unwrap_or_else(|e| panic!("{}: a key policy edge diverges: {e}", rules.name()));
+    eprintln!(
+        "{} (policies configuration): {} states expanded, {} edges executed, {:.1} s",
+        rules.name(),
+        reach.states,
+        reach.edges,
+        reach.seconds
+    );
+    // Every key state (and Deleted) was the source of a PutKeyPolicy edge.
+    let mut states = std::collections::BTreeSet::new();
+    let mut seen = HashSet::new();
+    let mut todo = VecDeque::from(m.init_states());
+    let mut actions = Vec::new();
+    while let Some(s) = todo.pop_front() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        actions.clear();
+        m.actions(&s, &mut actions);
+        for &a in &actions {
+            if let model::Action::PutKeyPolicy { key, .. } = a {
+                states.insert(s.s.keys[key as usize].state);
+            }
+            if let Some(n) = m.next_state(&s, a)
+                && m.within_boundary(&n)
+            {
+                todo.push_back(n);
+            }
+        }
+    }
+    use model::KeyState::*;
+    for st in [Enabled, Disabled, PendingDeletion, PendingImport] {
+        assert!(
+            states.contains(&st),
+            "{}: no PutKeyPolicy edge from {st:?}",
+            rules.name()
+        );
+    }
+}
+
+#[test]
+fn every_key_policy_edge_refines_the_model_classic() {
+    policy_edges_in_every_state(model::Rules::classic());
+}
+
+#[test]
+fn every_key_policy_edge_refines_the_model_current() {
+    policy_edges_in_every_state(model::Rules::current());
+}
+
+/// A PutKeyPolicy that answers success but keeps the old policy is caught
+/// by the refinement of the `policies` configuration.
+#[cfg(feature = "test-bugs")]
+#[test]
+fn a_put_key_policy_that_changes_nothing_is_caught() {
+    let bug = kms_lifecycle::bugs::Bugs {
+        put_key_policy_ignored: true,
+        ..Default::default()
+    };
+    for rules in [model::Rules::classic(), model::Rules::current()] {
+        let e = refine(
+            &policies_configuration(rules),
+            |k| k.plant_bugs(bug),
+            usize::MAX,
+        )
+        .expect_err("the ignored PutKeyPolicy is caught");
+        assert!(e.contains("PutKeyPolicy"), "{e}");
+        assert!(e.contains("key policy model"), "{e}");
+    }
+}
+
 /// Every planted implementation bug of `src/bugs.rs` is caught by the
 /// refinement of the `cargo test` configuration, each with a shortest
 /// counterexample (breadth-first), under each rule set that can show it.

@@ -397,7 +397,9 @@ pub fn check_main(args: &[String]) -> i32 {
         let wanted: Vec<_> = crate::table::possible_cells(&m.rules)
             .into_iter()
             .filter(|c| {
-                (m.managed || !c.managed) && (m.max_external > 0 || c.origin == Origin::AwsKms)
+                (m.managed || !c.managed)
+                    && (m.max_external > 0 || c.origin == Origin::AwsKms)
+                    && (m.policies || crate::table::OPERATIONS[c.op] != "PutKeyPolicy")
             })
             .collect();
         let unhit = crate::table::missed(&wanted, &r.cells);

@@ -37,16 +37,20 @@ impl Kms {
         self.caller = caller;
     }
 
-    /// The key policy of the key a `KeyId` names (`None`: no such key).
-    pub fn key_policy_text(&mut self, key_id: &str) -> Option<String> {
+    /// The key policy of the key `key_arn` (`None`: no such key): the text
+    /// PutKeyPolicy or CreateKey set, AWS's default key policy, or an AWS
+    /// managed key's policy (src/store/policy.rs).
+    pub fn key_policy_text(&mut self, key_arn: &str) -> Option<String> {
         self.tick();
         let mut trail = Trail::default();
         match self
-            .lookup("keyId", key_id, Accept::KeyOrAlias, &mut trail)
+            .lookup("keyId", key_arn, Accept::KeyOrAlias, &mut trail)
             .ok()?
         {
-            Target::Key(idx) => Some(self.policy_text(idx)),
-            Target::NewManaged(_) => None,
+            Target::Key(idx) if self.keys[idx as usize].core().is_some() => {
+                Some(self.policy_text(idx))
+            }
+            _ => None,
         }
     }
 

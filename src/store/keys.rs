@@ -43,10 +43,13 @@ impl Kms {
             let description = req.description.clone().unwrap_or_default();
             check_description(&description)?;
             let tags = check_tags(req.tags.as_deref().unwrap_or(&[]))?;
+            // The id is drawn first so that the lockout check sees the new
+            // key's ARN (ids are random: one a failed call drew is simply
+            // never used).
             let id = kms.fresh_id();
             if let Some(p) = &req.policy {
-                let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-                kms.check_policy(p, bypass, &kms.arn(&id))?;
+                let arn = kms.arn(&id);
+                kms.check_policy(p, req.bypass_policy_lockout_safety_check == Some(true), &arn)?;
             }
             let now = kms.clock.now();
             let mut k = if external {
