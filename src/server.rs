@@ -7,6 +7,11 @@
 //! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
 //! trail.
 //!
+//! A form-encoded `POST /` without `X-Amz-Target` is the AWS query protocol
+//! of STS: `GetCallerIdentity` answers the root user of the configured
+//! account ([`sts_query`]), so that the Terraform AWS provider needs only its
+//! `kms` and `sts` endpoints.
+//!
 //! One mutex around the store makes every request atomic, so concurrent
 //! clients see a linearizable store.
 
@@ -65,6 +70,8 @@ pub struct ServerState {
     /// that tests can check a concurrent history against the model.
     kms: Mutex<(Kms, u64)>,
     clock: Option<ManualClock>,
+    /// The account of ARNs, which STS `GetCallerIdentity` answers.
+    account: String,
 }
 
 impl ServerState {
@@ -80,11 +87,13 @@ impl ServerState {
                 Self {
                     kms: Mutex::new((b.clock(clock.clone()).build(), 0)),
                     clock: Some(clock),
+                    account: config.account.clone(),
                 }
             }
             None => Self {
                 kms: Mutex::new((b.clock(SystemClock).build(), 0)),
                 clock: None,
+                account: config.account.clone(),
             },
         }
     }
@@ -129,6 +138,13 @@ impl ServerState {
             )
         };
         (r, Some(n))
+    }
+
+    /// STS `GetCallerIdentity` over the AWS query protocol, for clients
+    /// (the Terraform AWS provider) that ask who they are before they use
+    /// KMS: see [`sts_query`].
+    pub fn handle_sts(&self, body: &[u8]) -> StsResponse {
+        sts_query(&self.account, body)
     }
 
     fn check_protocol(
@@ -225,6 +241,145 @@ impl ServerState {
     }
 }
 
+/// An answer of the STS query protocol: status and XML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsResponse {
+    /// 200 or 400.
+    pub status: u16,
+    /// `text/xml` body.
+    pub body: String,
+}
+
+/// Whether a request is one of the AWS query protocol (STS): a form-encoded
+/// body and no `X-Amz-Target`. The JSON protocol of KMS always names its
+/// target.
+pub fn is_query_protocol(target: Option<&str>, content_type: Option<&str>) -> bool {
+    target.is_none()
+        && content_type.is_some_and(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// STS over the query protocol (`Action=GetCallerIdentity&Version=2011-06-15`,
+/// form-encoded): the caller is the root user of `account`, since the server
+/// authenticates nobody. Every other action answers `InvalidAction`, a
+/// missing or other `Version` `InvalidParameterValue`, as STS does.
+pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
+    let error = |code: &str, message: &str| StsResponse {
+        status: 400,
+        body: format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            xml_escape(message),
+            request_id()
+        ),
+    };
+    let Ok(body) = std::str::from_utf8(body) else {
+        return error("MalformedQueryString", "The request body is not valid UTF-8.");
+    };
+    let mut action = None;
+    let mut version = None;
+    for pair in body.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match (form_decode(k).as_deref(), form_decode(v)) {
+            (Some("Action"), Some(v)) => action = Some(v),
+            (Some("Version"), Some(v)) => version = Some(v),
+            (Some(_), Some(_)) => {}
+            _ => return error("MalformedQueryString", "The request body is not a valid form."),
+        }
+    }
+    let Some(action) = action else {
+        return error(
+            "MissingAction",
+            "Missing Action: this endpoint serves the STS query protocol (Action=GetCallerIdentity) and the AWS KMS JSON protocol (X-Amz-Target: TrentService.<Operation>).",
+        );
+    };
+    if action != "GetCallerIdentity" {
+        return error(
+            "InvalidAction",
+            &format!(
+                "Could not find operation {} for version {}: of STS only GetCallerIdentity is served.",
+                action,
+                version.as_deref().unwrap_or("NO_VERSION_SPECIFIED")
+            ),
+        );
+    }
+    if version.as_deref() != Some("2011-06-15") {
+        return error(
+            "InvalidParameterValue",
+            "Version must be 2011-06-15 for GetCallerIdentity.",
+        );
+    }
+    let account = xml_escape(account);
+    StsResponse {
+        status: 200,
+        body: format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:root</Arn><UserId>{account}</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+            request_id()
+        ),
+    }
+}
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space,
+/// `%XX` a byte; `None` for a bad escape or bytes that are not UTF-8.
+fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = b.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A request id in the form of AWS's (a random UUID).
+fn request_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        return "00000000-0000-4000-8000-000000000000".into();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn sts_to_http(r: StsResponse) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml"),
+    );
+    resp
+}
+
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     to_http_sequenced(r, None)
 }
@@ -275,6 +430,9 @@ async fn handle(
             )));
         }
     };
+    if is_query_protocol(target.as_deref(), content_type.as_deref()) {
+        return Ok(sts_to_http(state.handle_sts(&body)));
+    }
     // Most operations take microseconds: run them on the reactor thread. The
     // two that use RSA (key generation, unwrapping: milliseconds) go to the
     // blocking pool so that they never stall other connections.
