@@ -278,7 +278,10 @@ pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
         ),
     };
     let Ok(body) = std::str::from_utf8(body) else {
-        return error("MalformedQueryString", "The request body is not valid UTF-8.");
+        return error(
+            "MalformedQueryString",
+            "The request body is not valid UTF-8.",
+        );
     };
     let mut action = None;
     let mut version = None;
@@ -288,7 +291,12 @@ pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
             (Some("Action"), Some(v)) => action = Some(v),
             (Some("Version"), Some(v)) => version = Some(v),
             (Some(_), Some(_)) => {}
-            _ => return error("MalformedQueryString", "The request body is not a valid form."),
+            _ => {
+                return error(
+                    "MalformedQueryString",
+                    "The request body is not a valid form.",
+                );
+            }
         }
     }
     let Some(action) = action else {

@@ -300,7 +300,11 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
         (b, m) => panic!(
             "\n\n*** TERRAFORM END-TO-END TEST CANNOT RUN: {} ***\n\
              It fails instead of passing without Terraform.\n",
-            [b.err(), m.err()].into_iter().flatten().collect::<Vec<_>>().join("; ")
+            [b.err(), m.err()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     };
     let limit = Duration::from_secs(
@@ -381,7 +385,10 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
     );
 
     let e = server.describe(&ext_id);
-    assert_eq!(e["KeyState"], "Enabled", "the provider imported the material");
+    assert_eq!(
+        e["KeyState"], "Enabled",
+        "the provider imported the material"
+    );
     assert_eq!(e["Origin"], "EXTERNAL");
     assert_eq!(e["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE");
     assert_eq!(e["Description"], "terraform end-to-end imported key");
@@ -427,7 +434,10 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
         "TrentService.Encrypt",
         json!({ "KeyId": key_id, "Plaintext": B64.encode(b"x") }),
     );
-    assert_eq!((status, err["__type"].as_str()), (400, Some("DisabledException")));
+    assert_eq!(
+        (status, err["__type"].as_str()),
+        (400, Some("DisabledException"))
+    );
     let plan2 = tf.assert_no_changes("the update");
 
     // ----- destroy -----
@@ -455,7 +465,11 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
     );
     let state = std::fs::read_to_string(dir.join("terraform.tfstate")).unwrap();
     let state: Value = serde_json::from_str(&state).unwrap();
-    assert_eq!(state["resources"].as_array().map(Vec::len), Some(0), "{state}");
+    assert_eq!(
+        state["resources"].as_array().map(Vec::len),
+        Some(0),
+        "{state}"
+    );
 
     eprintln!(
         "terraform end to end: init {:.1?}, apply {:.1?}, plan {:.1?}, update {:.1?}, plan {:.1?}, destroy {:.1?}; total {:.1?}",
