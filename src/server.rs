@@ -248,6 +248,8 @@ pub struct StsResponse {
     pub status: u16,
     /// `text/xml` body.
     pub body: String,
+    /// The `RequestId` of the body, also sent as `x-amzn-RequestId`.
+    pub request_id: String,
 }
 
 /// Whether a request is one of the AWS query protocol (STS): a form-encoded
@@ -269,13 +271,14 @@ pub fn is_query_protocol(target: Option<&str>, content_type: Option<&str>) -> bo
 /// authenticates nobody. Every other action answers `InvalidAction`, a
 /// missing or other `Version` `InvalidParameterValue`, as STS does.
 pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
+    let request_id = request_id();
     let error = |code: &str, message: &str| StsResponse {
         status: 400,
         body: format!(
-            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
             xml_escape(message),
-            request_id()
         ),
+        request_id: request_id.clone(),
     };
     let Ok(body) = std::str::from_utf8(body) else {
         return error(
@@ -325,9 +328,9 @@ pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
     StsResponse {
         status: 200,
         body: format!(
-            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:root</Arn><UserId>{account}</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
-            request_id()
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:root</Arn><UserId>{account}</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
         ),
+        request_id,
     }
 }
 
@@ -379,13 +382,25 @@ fn request_id() -> String {
 }
 
 fn sts_to_http(r: StsResponse) -> Response<Full<Bytes>> {
+    let id = hyper::header::HeaderValue::from_str(&r.request_id).ok();
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/xml"),
     );
+    if let Some(id) = id {
+        resp.headers_mut().insert("x-amzn-requestid", id);
+    }
     resp
+}
+
+/// AWS answers every request with an `x-amzn-RequestId` header, which SDKs
+/// show in their errors (`RequestID: ...`); a fresh random UUID each time.
+fn insert_request_id(resp: &mut Response<Full<Bytes>>) {
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&request_id()) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
 }
 
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
@@ -406,6 +421,7 @@ fn to_http_sequenced(r: WireResponse, seq: Option<u64>) -> Response<Full<Bytes>>
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
     );
+    insert_request_id(&mut resp);
     resp
 }
 

@@ -17,6 +17,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use kms_lifecycle::api::WrappingAlgorithm;
+use kms_lifecycle::import::wrap_key_material;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -288,6 +290,26 @@ fn policy(server: &Server, key_id: &str) -> Value {
     serde_json::from_str(v["Policy"].as_str().expect("a policy string")).expect("policy JSON")
 }
 
+/// Wraps `material` for `key_id` and imports it (as an AWS user does).
+fn import(server: &Server, key_id: &str, material: &[u8]) -> (u16, Value) {
+    let p = server.ok(
+        "GetParametersForImport",
+        json!({ "KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048" }),
+    );
+    let public_key = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
+    let wrapped =
+        wrap_key_material(&public_key, WrappingAlgorithm::RsaesOaepSha256, material).expect("wrap");
+    server.call(
+        "TrentService.ImportKeyMaterial",
+        json!({
+            "KeyId": key_id,
+            "ImportToken": p["ImportToken"],
+            "EncryptedKeyMaterial": B64.encode(wrapped),
+            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+    )
+}
+
 fn pair(k: &str, v: &str) -> (String, String) {
     (k.into(), v.into())
 }
@@ -394,6 +416,16 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
     assert_eq!(e["Description"], "terraform end-to-end imported key");
     assert_eq!(tags(&server, &ext_id), vec![pair("Team", "platform")]);
     assert_eq!(out["external_key_state"], "Enabled");
+    // The provider imported exactly our material: reimporting it succeeds,
+    // other material is refused.
+    let (status, v) = import(&server, &ext_id, &material);
+    assert_eq!(status, 200, "reimport of the same material: {v}");
+    let (status, v) = import(&server, &ext_id, &[7u8; 32]);
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("IncorrectKeyMaterialException")),
+        "{v}"
+    );
     // The imported key works through its alias-less id, and the alias works.
     let c = server.ok(
         "Encrypt",

@@ -96,7 +96,9 @@ resource "aws_kms_alias" "main" {
 resource "aws_kms_external_key" "imported" {
   description             = "terraform end-to-end imported key"
   deletion_window_in_days = 7
-  key_material_base64     = var.key_material_base64
+  # Without this the provider disables the key right after the import.
+  enabled             = true
+  key_material_base64 = var.key_material_base64
   tags = {
     Team = "platform"
   }
