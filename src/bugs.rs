@@ -25,4 +25,6 @@ pub struct Bugs {
     /// already PendingImport (another material expired) names the current
     /// material but keeps it, so reimporting the other one decrypts again.
     pub deleted_material_kept_while_pending_import: bool,
+    /// PutKeyPolicy answers success but keeps the old policy.
+    pub put_key_policy_ignored: bool,
 }

@@ -46,6 +46,11 @@ pub enum KmsError {
     DryRunOperationException(String),
     /// An internal fault (never expected; the server maps it to HTTP 500).
     KMSInternalException(String),
+    /// A key policy that is not valid JSON, lacks a required element, names
+    /// an invalid principal, or would lock the caller out.
+    MalformedPolicyDocumentException(String),
+    /// The key policy does not allow the caller the operation.
+    AccessDeniedException(String),
 }
 
 impl KmsError {
@@ -69,6 +74,8 @@ impl KmsError {
             Self::NotAuthorizedException(_) => "NotAuthorizedException",
             Self::DryRunOperationException(_) => "DryRunOperationException",
             Self::KMSInternalException(_) => "KMSInternalException",
+            Self::MalformedPolicyDocumentException(_) => "MalformedPolicyDocumentException",
+            Self::AccessDeniedException(_) => "AccessDeniedException",
         }
     }
 
@@ -91,7 +98,9 @@ impl KmsError {
             | Self::InvalidAliasNameException(m)
             | Self::NotAuthorizedException(m)
             | Self::DryRunOperationException(m)
-            | Self::KMSInternalException(m) => m,
+            | Self::KMSInternalException(m)
+            | Self::MalformedPolicyDocumentException(m)
+            | Self::AccessDeniedException(m) => m,
         }
     }
 

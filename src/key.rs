@@ -153,6 +153,10 @@ pub(crate) struct KeyCore {
     pub pending_window_days: u32,
     /// Generation of the latest GetParametersForImport for this key (0: none).
     pub import_generation: u64,
+    /// The key policy as PutKeyPolicy or CreateKey set it, byte for byte;
+    /// `None`: AWS's default key policy, rendered on read (it names the
+    /// account). Part of every state: transitions move the core.
+    pub policy: Option<Box<str>>,
 }
 
 impl KeyCore {
@@ -172,6 +176,7 @@ impl KeyCore {
             deletion_date: None,
             pending_window_days: 0,
             import_generation: 0,
+            policy: None,
         }
     }
 

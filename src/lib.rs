@@ -38,6 +38,9 @@ macro_rules! with_kms_operations {
             update_alias("UpdateAlias", AliasRequest) -> Empty;
             delete_alias("DeleteAlias", DeleteAliasRequest) -> Empty;
             list_aliases("ListAliases", ListRequest) -> ListAliasesResponse;
+            get_key_policy("GetKeyPolicy", GetKeyPolicyRequest) -> GetKeyPolicyResponse;
+            put_key_policy("PutKeyPolicy", PutKeyPolicyRequest) -> Empty;
+            list_key_policies("ListKeyPolicies", ListKeyPoliciesRequest) -> ListKeyPoliciesResponse;
         }
     };
 }

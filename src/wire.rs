@@ -153,13 +153,16 @@ pub const OPERATIONS: &[&str] = &[
     "Encrypt",
     "GenerateDataKey",
     "GenerateDataKeyWithoutPlaintext",
+    "GetKeyPolicy",
     "GetKeyRotationStatus",
     "GetParametersForImport",
     "ImportKeyMaterial",
     "ListAliases",
+    "ListKeyPolicies",
     "ListKeyRotations",
     "ListKeys",
     "ListResourceTags",
+    "PutKeyPolicy",
     "ReEncrypt",
     "RotateKeyOnDemand",
     "ScheduleKeyDeletion",
@@ -211,6 +214,9 @@ pub fn dispatch(kms: &mut Kms, operation: &str, body: &[u8]) -> WireResponse {
         "UpdateAlias" => call(body, ALIAS, |r| kms.update_alias(r)),
         "DeleteAlias" => call(body, DELETE_ALIAS, |r| kms.delete_alias(r)),
         "ListAliases" => call(body, LIST_ALIASES, |r| kms.list_aliases(r)),
+        "GetKeyPolicy" => call(body, GET_KEY_POLICY, |r| kms.get_key_policy(r)),
+        "PutKeyPolicy" => call(body, PUT_KEY_POLICY, |r| kms.put_key_policy(r)),
+        "ListKeyPolicies" => call(body, LIST_BY_KEY, |r| kms.list_key_policies(r)),
         other => WireResponse::error(
             400,
             "UnknownOperationException",
@@ -374,8 +380,25 @@ const CREATE_KEY: &[Member] = &[
     ),
     optional("KeySpec", "keySpec", Shape::Enum(KeySpec::VALUES)),
     optional("Origin", "origin", Shape::Enum(Origin::VALUES)),
+    optional(
+        "BypassPolicyLockoutSafetyCheck",
+        "bypassPolicyLockoutSafetyCheck",
+        Shape::Bool,
+    ),
     optional("Tags", "tags", Shape::Tags),
     optional("MultiRegion", "multiRegion", Shape::Bool),
+];
+const POLICY_NAME: Member = optional("PolicyName", "policyName", Shape::Str);
+const GET_KEY_POLICY: &[Member] = &[KEY_ID, POLICY_NAME];
+const PUT_KEY_POLICY: &[Member] = &[
+    KEY_ID,
+    POLICY_NAME,
+    required("Policy", "policy", Shape::Str),
+    optional(
+        "BypassPolicyLockoutSafetyCheck",
+        "bypassPolicyLockoutSafetyCheck",
+        Shape::Bool,
+    ),
 ];
 const UPDATE_KEY_DESCRIPTION: &[Member] =
     &[KEY_ID, required("Description", "description", Shape::Str)];
@@ -508,6 +531,28 @@ impl Decoded for ListKeyRotationsRequest {
 impl Decoded for DeleteImportedKeyMaterialRequest {
     fn lacks(&self, name: &str) -> bool {
         name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for GetKeyPolicyRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for ListKeyPoliciesRequest {
+    fn lacks(&self, name: &str) -> bool {
+        name == "KeyId" && self.key_id.is_empty()
+    }
+}
+
+impl Decoded for PutKeyPolicyRequest {
+    fn lacks(&self, name: &str) -> bool {
+        match name {
+            "KeyId" => self.key_id.is_empty(),
+            "Policy" => self.policy.is_empty(),
+            _ => false,
+        }
     }
 }
 

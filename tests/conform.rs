@@ -177,6 +177,9 @@ faulty_impl! {
     delete_imported_key_material(DeleteImportedKeyMaterialRequest) -> ImportKeyMaterialResponse;
     update_alias(AliasRequest) -> Empty;
     delete_alias(DeleteAliasRequest) -> Empty;
+    get_key_policy(GetKeyPolicyRequest) -> GetKeyPolicyResponse;
+    put_key_policy(PutKeyPolicyRequest) -> Empty;
+    list_key_policies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse;
     ;
     fn create_key(&mut self, req: CreateKeyRequest) -> CallResult<KeyMetadataResponse> {
         let r = self.inner.create_key(req)?;
@@ -537,6 +540,9 @@ without_impl! {
     update_alias(AliasRequest) -> Empty;
     delete_alias(DeleteAliasRequest) -> Empty;
     list_aliases(ListRequest) -> ListAliasesResponse;
+    get_key_policy(GetKeyPolicyRequest) -> GetKeyPolicyResponse;
+    put_key_policy(PutKeyPolicyRequest) -> Empty;
+    list_key_policies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse;
 }
 
 #[test]

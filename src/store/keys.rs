@@ -43,6 +43,9 @@ impl Kms {
             let description = req.description.clone().unwrap_or_default();
             check_description(&description)?;
             let tags = check_tags(req.tags.as_deref().unwrap_or(&[]))?;
+            if let Some(p) = &req.policy {
+                kms.check_policy(p, req.bypass_policy_lockout_safety_check == Some(true))?;
+            }
             let now = kms.clock.now();
             let id = kms.fresh_id();
             let mut k = if external {
@@ -53,6 +56,7 @@ impl Kms {
             let core = k.core_mut().expect("new key");
             core.description = description;
             core.tags = tags;
+            core.policy = req.policy.clone().map(String::into_boxed_str);
             let idx = kms.insert_key(k);
             trail.key = Some(idx);
             trail.material = kms.core(idx).current_material().map(|m| m.id);

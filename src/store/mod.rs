@@ -12,11 +12,13 @@ mod deletion;
 mod events;
 mod import;
 mod keys;
+mod policy;
 mod resolve;
 mod rotation;
 mod validation;
 
 use aliases::*;
+pub use policy::{MAX_POLICY_BYTES, POLICY_NAME, default_key_policy, managed_key_policy};
 use validation::*;
 
 use crate::api::*;

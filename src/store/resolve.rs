@@ -155,6 +155,14 @@ impl Kms {
             "Default key that protects my {} resources when no other key is defined",
             alias.trim_start_matches("alias/aws/")
         );
+        k.core.policy = Some(
+            managed_key_policy(
+                &self.account,
+                &self.region,
+                alias.trim_start_matches("alias/aws/"),
+            )
+            .into_boxed_str(),
+        );
         k.enable_rotation(self.rules.managed_rotation_days, now);
         let idx = self.insert_key(AnyKey::Enabled(k));
         self.aliases.insert(
