@@ -1,4 +1,5 @@
-//! The wire server over real HTTP: protocol errors, and a bounded load test
+//! The wire server over real HTTP: protocol errors, STS GetCallerIdentity,
+//! request ids, ListResourceTags paging, and a bounded load test
 //! (16 concurrent clients, mixed operations) that checks linearizability
 //! witnesses: every ciphertext decrypts, no unexpected error, and the audit
 //! trail holds every call.

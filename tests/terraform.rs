@@ -344,6 +344,12 @@ fn terraform_applies_plans_updates_and_destroys_kms_keys() {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let _scratch = Scratch(dir.clone());
+    // Terraform keeps `key_material_base64` in plaintext in its state file:
+    // only this user may read the directory, and it is removed at the end.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terraform/main.tf");
     std::fs::copy(&config, dir.join("main.tf")).unwrap();
     let cli_config = dir.join("terraformrc");
