@@ -128,7 +128,12 @@ impl Drop for Scratch {
 
 fn find_terraform() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("TERRAFORM") {
-        return Ok(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("TERRAFORM={} is not a file", p.display()))
+        };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
