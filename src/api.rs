@@ -643,7 +643,8 @@ pub struct UntagResourceRequest {
 pub struct ListResourceTagsResponse {
     /// Tags, sorted by key.
     pub tags: Vec<Tag>,
-    /// Always false.
+    /// Always false: the library lists every tag (the wire layer pages by
+    /// `Limit` and `Marker`).
     pub truncated: bool,
 }
 

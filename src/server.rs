@@ -10,6 +10,11 @@
 //! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
 //! trail.
 //!
+//! A form-encoded `POST /` without `X-Amz-Target` is the AWS query protocol
+//! of STS: `GetCallerIdentity` answers the root user of the configured
+//! account ([`sts_query`]), so that the Terraform AWS provider needs only its
+//! `kms` and `sts` endpoints.
+//!
 //! One mutex around the store makes every call atomic, so concurrent clients
 //! see a linearizable store (tests/linearizability.rs checks recorded
 //! concurrent histories against the model). The lock is held only for the
@@ -160,6 +165,8 @@ pub struct ServerState {
     keygen: KeyGenerator,
     identities: Option<Arc<Identities>>,
     region: String,
+    /// The account of ARNs, which STS `GetCallerIdentity` answers.
+    account: String,
 }
 
 /// The store under its lock, for the wire layer: locked per call.
@@ -224,6 +231,7 @@ impl ServerState {
             keygen: KeyGenerator::start(),
             identities: config.identities.clone(),
             region: config.region.clone(),
+            account: config.account.clone(),
         }
     }
 
@@ -338,6 +346,13 @@ impl ServerState {
         }
     }
 
+    /// STS `GetCallerIdentity` over the AWS query protocol, for clients
+    /// (the Terraform AWS provider) that ask who they are before they use
+    /// KMS: see [`sts_query`].
+    pub fn handle_sts(&self, body: &[u8]) -> StsResponse {
+        sts_query(&self.account, body)
+    }
+
     fn check_protocol(
         &self,
         target: Option<&str>,
@@ -432,6 +447,168 @@ impl ServerState {
     }
 }
 
+/// An answer of the STS query protocol: status and XML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsResponse {
+    /// 200 or 400.
+    pub status: u16,
+    /// `text/xml` body.
+    pub body: String,
+    /// The `RequestId` of the body, also sent as `x-amzn-RequestId`.
+    pub request_id: String,
+}
+
+/// Whether a request is one of the AWS query protocol (STS): a form-encoded
+/// body and no `X-Amz-Target`. The JSON protocol of KMS always names its
+/// target.
+pub fn is_query_protocol(target: Option<&str>, content_type: Option<&str>) -> bool {
+    target.is_none()
+        && content_type.is_some_and(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// STS over the query protocol (`Action=GetCallerIdentity&Version=2011-06-15`,
+/// form-encoded): the caller is the root user of `account`, since the server
+/// authenticates nobody. Every other action answers `InvalidAction`, a
+/// missing or other `Version` `InvalidParameterValue`, as STS does.
+pub fn sts_query(account: &str, body: &[u8]) -> StsResponse {
+    let request_id = request_id();
+    let error = |code: &str, message: &str| StsResponse {
+        status: 400,
+        body: format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            xml_escape(message),
+        ),
+        request_id: request_id.clone(),
+    };
+    let Ok(body) = std::str::from_utf8(body) else {
+        return error(
+            "MalformedQueryString",
+            "The request body is not valid UTF-8.",
+        );
+    };
+    let mut action = None;
+    let mut version = None;
+    for pair in body.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match (form_decode(k).as_deref(), form_decode(v)) {
+            (Some("Action"), Some(v)) => action = Some(v),
+            (Some("Version"), Some(v)) => version = Some(v),
+            (Some(_), Some(_)) => {}
+            _ => {
+                return error(
+                    "MalformedQueryString",
+                    "The request body is not a valid form.",
+                );
+            }
+        }
+    }
+    let Some(action) = action else {
+        return error(
+            "MissingAction",
+            "Missing Action: this endpoint serves the STS query protocol (Action=GetCallerIdentity) and the AWS KMS JSON protocol (X-Amz-Target: TrentService.<Operation>).",
+        );
+    };
+    if action != "GetCallerIdentity" {
+        return error(
+            "InvalidAction",
+            &format!(
+                "Could not find operation {} for version {}: of STS only GetCallerIdentity is served.",
+                action,
+                version.as_deref().unwrap_or("NO_VERSION_SPECIFIED")
+            ),
+        );
+    }
+    if version.as_deref() != Some("2011-06-15") {
+        return error(
+            "InvalidParameterValue",
+            "Version must be 2011-06-15 for GetCallerIdentity.",
+        );
+    }
+    let account = xml_escape(account);
+    StsResponse {
+        status: 200,
+        body: format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:root</Arn><UserId>{account}</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+        ),
+        request_id,
+    }
+}
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space,
+/// `%XX` a byte; `None` for a bad escape or bytes that are not UTF-8.
+fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = b.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A request id in the form of AWS's (a random UUID).
+fn request_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        return "00000000-0000-4000-8000-000000000000".into();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn sts_to_http(r: StsResponse) -> Response<Full<Bytes>> {
+    let id = hyper::header::HeaderValue::from_str(&r.request_id).ok();
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml"),
+    );
+    if let Some(id) = id {
+        resp.headers_mut().insert("x-amzn-requestid", id);
+    }
+    resp
+}
+
+/// AWS answers every request with an `x-amzn-RequestId` header, which SDKs
+/// show in their errors (`RequestID: ...`); a fresh random UUID each time.
+fn insert_request_id(resp: &mut Response<Full<Bytes>>) {
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&request_id()) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+}
+
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
@@ -440,6 +617,7 @@ fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
     );
+    insert_request_id(&mut resp);
     resp
 }
 
@@ -485,6 +663,12 @@ async fn handle(
             Err(e) => return Ok(to_http(e.to_response())),
         },
     };
+    // STS over the query protocol (no X-Amz-Target, a form body): the
+    // configured account's root user (in identities mode the signed
+    // GetCallerIdentity was answered above).
+    if is_query_protocol(target.as_deref(), content_type.as_deref()) {
+        return Ok(sts_to_http(state.handle_sts(&body)));
+    }
     // Most operations take microseconds: run them on the runtime thread.
     // ImportKeyMaterial unwraps with RSA (milliseconds, under the lock: the
     // unwrap needs the key's import parameters) on the blocking pool, so that

@@ -215,9 +215,7 @@ pub fn dispatch_with(store: &impl WithStore, operation: &str, body: &[u8]) -> Wi
         "UntagResource" => call(body, UNTAG_RESOURCE, |r| {
             store.with_store(|kms| kms.untag_resource(r))
         }),
-        "ListResourceTags" => call(body, LIST_BY_KEY, |r| {
-            store.with_store(|kms| kms.list_resource_tags(r))
-        }),
+        "ListResourceTags" => list_resource_tags(store, body),
         "EnableKey" => call(body, KEY_ID_ONLY, |r| {
             store.with_store(|kms| kms.enable_key(r))
         }),
@@ -287,6 +285,63 @@ pub fn dispatch_with(store: &impl WithStore, operation: &str, body: &[u8]) -> Wi
             "UnknownOperationException",
             &format!("Unknown operation TrentService.{}", other.escape_default()),
         ),
+    }
+}
+
+/// ListResourceTags with AWS's paging: `Limit` 1–50, default 50 (the service
+/// model allows up to 1000; more than 50 lists 50), `Marker` the
+/// `NextMarker` of the previous page. The store lists every tag of the key;
+/// this layer cuts the page, as the store's typed request has no paging.
+fn list_resource_tags(store: &impl WithStore, body: &[u8]) -> WireResponse {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "PascalCase", default)]
+    struct Page {
+        limit: Option<i64>,
+        marker: Option<String>,
+    }
+    let page = match parse_body::<Page>(body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let req = match parse_request::<KeyIdRequest>(body, LIST_BY_KEY) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let limit = match page.limit {
+        None => 50,
+        Some(l) if (1..=1000).contains(&l) => (l as usize).min(50),
+        Some(l) => {
+            return WireResponse::from_kms_error(&KmsError::validation(
+                "limit",
+                l,
+                "Member must have value between 1 and 1000",
+            ));
+        }
+    };
+    let start = match &page.marker {
+        None => 0,
+        Some(m) => match m.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => {
+                return WireResponse::from_kms_error(&KmsError::ValidationException(format!(
+                    "Invalid marker '{}'",
+                    m.escape_default()
+                )));
+            }
+        },
+    };
+    match store.with_store(|kms| kms.list_resource_tags(req)) {
+        Ok(all) => {
+            let end = start.saturating_add(limit).min(all.tags.len());
+            let tags = all.tags.get(start..end).unwrap_or_default();
+            let truncated = end < all.tags.len();
+            let mut v = serde_json::json!({ "Tags": tags, "Truncated": truncated });
+            if truncated {
+                v["NextMarker"] = serde_json::Value::String(end.to_string());
+            }
+            WireResponse::ok(&v)
+        }
+        Err(e) => WireResponse::from_kms_error(&e),
     }
 }
 

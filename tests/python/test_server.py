@@ -368,3 +368,30 @@ class AwsCliTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class StsTest(unittest.TestCase):
+    """STS GetCallerIdentity over the query protocol, as botocore sends it."""
+
+    def sts(self):
+        return boto3.client(
+            "sts",
+            endpoint_url=ENDPOINT,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def test_get_caller_identity_is_the_root_of_the_key_arns_account(self):
+        ident = self.sts().get_caller_identity()
+        account = kms().create_key()["KeyMetadata"]["AWSAccountId"]
+        self.assertEqual(ident["Account"], account)
+        self.assertEqual(ident["UserId"], account)
+        self.assertEqual(ident["Arn"], "arn:aws:iam::%s:root" % account)
+        self.assertEqual(len(ident["ResponseMetadata"]["RequestId"]), 36)
+
+    def test_other_sts_actions_are_invalid_action(self):
+        with self.assertRaises(ClientError) as cm:
+            self.sts().get_session_token()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidAction")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
