@@ -86,10 +86,15 @@ fn serve(args: &[String]) -> i32 {
     const HELP: &str =
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
+       [--data-dir DIR --root-key-file FILE]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Any SigV4 credentials are accepted: there is no authorization.
-With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
+With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.
+With --data-dir, the store is kept in DIR (redb) and survives restarts: every
+change is on disk before its response is sent. Key material is sealed under
+the root key in FILE (64 hex digits; made with permissions 0600 if absent;
+keep it outside DIR). Without --data-dir the store is in memory only.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -109,6 +114,14 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
                 _ => false,
             },
             "--start" => value.parse().map(|s| start = Some(s)).is_ok(),
+            "--data-dir" => {
+                cfg.data_dir = Some(value.into());
+                !value.is_empty()
+            }
+            "--root-key-file" => {
+                cfg.root_key_file = Some(value.into());
+                !value.is_empty()
+            }
             "--region" => {
                 cfg.region = value.clone();
                 !value.is_empty()
@@ -125,6 +138,10 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.";
     }
     if start.is_some() && !manual {
         eprintln!("--start needs --clock manual");
+        return 2;
+    }
+    if cfg.data_dir.is_some() != cfg.root_key_file.is_some() {
+        eprintln!("--data-dir and --root-key-file go together");
         return 2;
     }
     if manual {

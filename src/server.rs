@@ -10,7 +10,8 @@
 //! One mutex around the store makes every request atomic, so concurrent
 //! clients see a linearizable store.
 
-use crate::clock::{ManualClock, SystemClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::durable::{Durable, DurableError, Identity};
 use crate::rules::Rules;
 use crate::store::Kms;
 use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse};
@@ -23,6 +24,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
@@ -43,6 +45,12 @@ pub struct ServerConfig {
     pub region: String,
     /// Account in ARNs.
     pub account: String,
+    /// `Some(dir)`: the store lives in `dir` and survives restarts
+    /// (`--data-dir`, [`crate::durable`]); `None`: in memory only.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The root key that seals the data directory (`--root-key-file`;
+    /// required with `data_dir`, made 0600 when absent).
+    pub root_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +61,8 @@ impl Default for ServerConfig {
             manual_clock_start: None,
             region: "us-east-1".into(),
             account: "111122223333".into(),
+            data_dir: None,
+            root_key_file: None,
         }
     }
 }
@@ -65,28 +75,88 @@ pub struct ServerState {
     /// that tests can check a concurrent history against the model.
     kms: Mutex<(Kms, u64)>,
     clock: Option<ManualClock>,
+    /// The data directory (`--data-dir`); locked only under `kms`.
+    durable: Option<Mutex<Durable>>,
+    /// Set when a commit failed: memory and disk may differ, so every later
+    /// request is refused until a restart.
+    failed: AtomicBool,
 }
 
 impl ServerState {
-    /// A store built from `config`.
+    /// A store built from `config`. Panics when `config.data_dir` cannot be
+    /// opened; use [`Self::open`] to get the error.
     pub fn new(config: &ServerConfig) -> Self {
+        Self::open(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A store built from `config`: in memory, or restored from
+    /// `config.data_dir`, with every event that fell due while the server was
+    /// down applied in order (spec §10) and committed.
+    pub fn open(config: &ServerConfig) -> Result<Self, DurableError> {
         let b = Kms::builder()
             .rules(config.rules.clone())
             .region(config.region.clone())
             .account(config.account.clone());
-        match config.manual_clock_start {
-            Some(start) => {
-                let clock = ManualClock::new(start);
-                Self {
-                    kms: Mutex::new((b.clock(clock.clone()).build(), 0)),
-                    clock: Some(clock),
+        let Some(dir) = &config.data_dir else {
+            let (kms, clock) = match config.manual_clock_start {
+                Some(start) => {
+                    let clock = ManualClock::new(start);
+                    (b.clock(clock.clone()).build(), Some(clock))
                 }
-            }
-            None => Self {
-                kms: Mutex::new((b.clock(SystemClock).build(), 0)),
-                clock: None,
-            },
-        }
+                None => (b.clock(SystemClock).build(), None),
+            };
+            return Ok(Self {
+                kms: Mutex::new((kms, 0)),
+                clock,
+                durable: None,
+                failed: AtomicBool::new(false),
+            });
+        };
+        let root = config.root_key_file.as_deref().ok_or_else(|| {
+            DurableError("--data-dir needs --root-key-file (the root key that seals the store; made with permissions 0600 when absent)".into())
+        })?;
+        let identity = Identity {
+            rules: config.rules.name.to_string(),
+            region: config.region.clone(),
+            account: config.account.clone(),
+        };
+        let opened = Durable::open(dir, root, &identity)?;
+        // The manual clock resumes where it stopped (time never goes back).
+        let clock = config
+            .manual_clock_start
+            .map(|start| ManualClock::new(opened.manual_clock.unwrap_or(0).max(start)));
+        let b = match &clock {
+            Some(c) => b.clock(c.clone()),
+            None => b.clock(SystemClock),
+        };
+        let mut kms = Kms::restore(b, &opened.image)
+            .map_err(|e| DurableError(format!("{}: {e}; it was left unchanged", dir.display())))?;
+        kms.track_changes();
+        kms.tick();
+        let mut durable = opened.durable;
+        durable.commit(&kms.drain_changes(), clock.as_ref().map(|c| c.now()))?;
+        Ok(Self {
+            kms: Mutex::new((kms, 0)),
+            clock,
+            durable: Some(Mutex::new(durable)),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// Writes what the last request changed; an error response when the
+    /// commit failed (the call is then not acknowledged).
+    fn persist(&self, kms: &mut Kms) -> Result<(), WireResponse> {
+        let Some(d) = &self.durable else {
+            return Ok(());
+        };
+        let changes = kms.drain_changes();
+        let mut d = d.lock().unwrap_or_else(|p| p.into_inner());
+        d.commit(&changes, self.clock.as_ref().map(|c| c.now()))
+            .map_err(|e| {
+                self.failed.store(true, Ordering::SeqCst);
+                eprintln!("kms-lifecycle: the data directory could not be written: {e}");
+                store_failed()
+            })
     }
 
     /// Handles one request: target header value, content type, body.
@@ -114,6 +184,9 @@ impl ServerState {
         }
         let target = target.unwrap_or_default();
         let mut guard = self.kms.lock().unwrap_or_else(|p| p.into_inner());
+        if self.failed.load(Ordering::SeqCst) {
+            return (store_failed(), None);
+        }
         let (kms, seq) = &mut *guard;
         *seq += 1;
         let n = *seq;
@@ -128,6 +201,10 @@ impl ServerState {
                 &format!("Unknown target {}", target.escape_default()),
             )
         };
+        // Committed before the response exists (issue 17).
+        if let Err(e) = self.persist(kms) {
+            return (e, Some(n));
+        }
         (r, Some(n))
     }
 
@@ -225,6 +302,14 @@ impl ServerState {
     }
 }
 
+fn store_failed() -> WireResponse {
+    WireResponse::error(
+        500,
+        "KMSInternalException",
+        "The data directory could not be written; the server refuses requests until it is restarted.",
+    )
+}
+
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     to_http_sequenced(r, None)
 }
@@ -320,8 +405,16 @@ pub fn run(config: ServerConfig) -> std::io::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
+        let state = Arc::new(ServerState::open(&config).map_err(std::io::Error::other)?);
         let listener = TcpListener::bind(config.addr).await?;
-        let state = Arc::new(ServerState::new(&config));
+        if let Some(dir) = &config.data_dir {
+            let (kms, _) = &*state.kms.lock().unwrap_or_else(|p| p.into_inner());
+            eprintln!(
+                "kms-lifecycle: store in {} ({} keys restored)",
+                dir.display(),
+                kms.key_count()
+            );
+        }
         eprintln!(
             "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {})",
             listener.local_addr()?,

@@ -23,6 +23,7 @@ impl Kms {
             // Expired parameters: drop (and so zeroize) the RSA key.
             EV_PARAMS if self.params.get(&idx).is_some_and(|p| p.valid_to == t) => {
                 self.params.remove(&idx);
+                self.touch_key(idx);
             }
             EV_DELETE => {
                 let due = matches!(&self.keys[idx as usize],
@@ -109,6 +110,8 @@ impl Kms {
         let id = self.keys[idx as usize].id();
         self.keys[idx as usize] = AnyKey::Deleted(Deleted { id });
         self.params.remove(&idx);
+        self.touch_key(idx);
+        self.touch_aliases_of(idx);
         #[cfg(feature = "test-bugs")]
         let keep_aliases = self.bugs.alias_survives_deletion;
         #[cfg(not(feature = "test-bugs"))]
@@ -126,6 +129,7 @@ impl Kms {
         idx: u32,
         material: Option<[u8; 32]>,
     ) {
+        self.audit_total += 1;
         self.audit.push(Record {
             time: t,
             name,
@@ -184,6 +188,7 @@ impl Kms {
 
     pub(super) fn put(&mut self, idx: u32, k: AnyKey) {
         self.keys[idx as usize] = k;
+        self.touch_key(idx);
         self.schedule(idx);
     }
 
@@ -196,17 +201,22 @@ impl Kms {
         self.tick();
         let mut trail = Trail::default();
         let r = f(self, &mut trail);
+        if let Some(idx) = trail.key {
+            self.touch_key(idx);
+        }
         let now = self.clock.now();
         let error = r.as_ref().err().map(|e| Box::new(e.clone()));
         if let Some(e) = &error
             && e.message().ends_with(" is pending deletion.")
         {
+            self.alarms_total += 1;
             self.alarms.push(Alarm {
                 time: now,
                 key_arn: trail.key.map(|i| self.arn_idx(i)).unwrap_or_default(),
                 operation: op,
             });
         }
+        self.audit_total += 1;
         self.audit.push(Record {
             time: now,
             name: op,

@@ -12,6 +12,7 @@ mod deletion;
 mod events;
 mod import;
 mod keys;
+pub mod persist;
 mod resolve;
 mod rotation;
 mod validation;
@@ -229,6 +230,14 @@ pub struct Kms {
     queue: BTreeSet<(u64, u8, u32)>,
     audit: Vec<Record>,
     alarms: Vec<Alarm>,
+    /// Audit records and alarms ever made (the next one's sequence number).
+    audit_total: u64,
+    alarms_total: u64,
+    /// Sequence numbers from which records are not yet drained.
+    audit_saved: u64,
+    alarms_saved: u64,
+    /// Changes not yet drained ([`Kms::track_changes`]); `None`: not tracked.
+    journal: Option<Box<persist::Journal>>,
     signer: TokenSigner,
     wrapping: Arc<dyn WrappingKeySource>,
     #[cfg(feature = "test-bugs")]
@@ -297,6 +306,11 @@ impl KmsBuilder {
             queue: BTreeSet::new(),
             audit: Vec::new(),
             alarms: Vec::new(),
+            audit_total: 0,
+            alarms_total: 0,
+            audit_saved: 0,
+            alarms_saved: 0,
+            journal: None,
             signer: TokenSigner::new(),
             wrapping: self.wrapping,
             #[cfg(feature = "test-bugs")]
@@ -431,6 +445,11 @@ impl Kms {
             queue: self.queue.clone(),
             audit: self.audit.clone(),
             alarms: self.alarms.clone(),
+            audit_total: self.audit_total,
+            alarms_total: self.alarms_total,
+            audit_saved: self.audit_saved,
+            alarms_saved: self.alarms_saved,
+            journal: None,
             signer: self.signer.clone(),
             wrapping: self.wrapping.clone(),
             #[cfg(feature = "test-bugs")]
