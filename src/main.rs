@@ -87,6 +87,7 @@ fn serve(args: &[String]) -> i32 {
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
        [--data-dir DIR --root-key-file FILE]
+       [--max-events N] [--max-event-age-days D]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Any SigV4 credentials are accepted: there is no authorization.
@@ -94,7 +95,10 @@ With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.
 With --data-dir, the store is kept in DIR (redb) and survives restarts: every
 change is on disk before its response is sent. Key material is sealed under
 the root key in FILE (64 hex digits; made with permissions 0600 if absent;
-keep it outside DIR). Without --data-dir the store is in memory only.";
+keep it outside DIR). Without --data-dir the store is in memory only.
+The audit trail and the alarms keep at most --max-events records each
+(default 100000) and none older than --max-event-age-days (default 90);
+KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -114,6 +118,18 @@ keep it outside DIR). Without --data-dir the store is in memory only.";
                 _ => false,
             },
             "--start" => value.parse().map(|s| start = Some(s)).is_ok(),
+            "--max-events" => value
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .map(|n| cfg.retention.max_records = n)
+                .is_some(),
+            "--max-event-age-days" => value
+                .parse::<u64>()
+                .ok()
+                .filter(|&d| (1..=36_500).contains(&d))
+                .map(|d| cfg.retention.max_age = d * 86_400)
+                .is_some(),
             "--data-dir" => {
                 cfg.data_dir = Some(value.into());
                 !value.is_empty()

@@ -51,6 +51,9 @@ pub struct ServerConfig {
     /// The root key that seals the data directory (`--root-key-file`;
     /// required with `data_dir`, made 0600 when absent).
     pub root_key_file: Option<std::path::PathBuf>,
+    /// How much of the audit trail and alarms is kept (`--max-events`,
+    /// `--max-event-age-days`; on disk too with `data_dir`).
+    pub retention: crate::store::Retention,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +66,7 @@ impl Default for ServerConfig {
             account: "111122223333".into(),
             data_dir: None,
             root_key_file: None,
+            retention: crate::store::Retention::default(),
         }
     }
 }
@@ -96,7 +100,8 @@ impl ServerState {
         let b = Kms::builder()
             .rules(config.rules.clone())
             .region(config.region.clone())
-            .account(config.account.clone());
+            .account(config.account.clone())
+            .retention(config.retention);
         let Some(dir) = &config.data_dir else {
             let (kms, clock) = match config.manual_clock_start {
                 Some(start) => {
@@ -132,6 +137,7 @@ impl ServerState {
         let mut kms = Kms::restore(b, &opened.image)
             .map_err(|e| DurableError(format!("{}: {e}; it was left unchanged", dir.display())))?;
         kms.track_changes();
+        kms.set_retention(config.retention);
         kms.tick();
         let mut durable = opened.durable;
         durable.commit(&kms.drain_changes(), clock.as_ref().map(|c| c.now()))?;
@@ -243,6 +249,8 @@ impl ServerState {
         #[serde(rename_all = "PascalCase", default)]
         struct Since {
             since: Option<crate::api::Timestamp>,
+            limit: Option<i64>,
+            marker: Option<String>,
         }
         let unsupported = || {
             WireResponse::error(
@@ -289,8 +297,31 @@ impl ServerState {
                 };
                 kms.tick();
                 let since = s.since.map(|t| t.0).unwrap_or(0);
-                let events = kms.events_since(since);
-                WireResponse::ok(&serde_json::json!({ "Events": events }))
+                // As AWS lists page: Limit 1..=1000 (default 1000), Marker
+                // from the previous page's NextMarker.
+                let limit = s.limit.unwrap_or(1000);
+                if !(1..=1000).contains(&limit) {
+                    return WireResponse::error(
+                        400,
+                        "ValidationException",
+                        &format!(
+                            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000"
+                        ),
+                    );
+                }
+                match kms.events_page(since, s.marker.as_deref(), limit as usize) {
+                    Ok(page) => {
+                        let mut v = serde_json::json!({
+                            "Events": page.events,
+                            "Truncated": page.next_marker.is_some(),
+                        });
+                        if let Some(m) = page.next_marker {
+                            v["NextMarker"] = serde_json::json!(m);
+                        }
+                        WireResponse::ok(&v)
+                    }
+                    Err(m) => WireResponse::error(400, "InvalidMarkerException", &m),
+                }
             }
             "ListAlarms" => WireResponse::ok(&serde_json::json!({ "Alarms": kms.alarms() })),
             other => WireResponse::error(

@@ -406,13 +406,26 @@ fn sixteen_clients_history_is_linearizable_and_agrees_with_the_model() {
             Err(e) => assert_eq!(a.body["__type"], e.name(), "ciphertext {i}"),
         }
     }
-    let a = c.call("KmsLifecycle.ListEvents", &json!({}));
-    let calls_in_trail = a.body["Events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e.get("InvokedBy").is_none())
-        .count();
+    // ListEvents pages (at most 1000 records each).
+    let mut calls_in_trail = 0;
+    let mut marker: Option<String> = None;
+    loop {
+        let mut q = json!({});
+        if let Some(m) = &marker {
+            q["Marker"] = json!(m);
+        }
+        let a = c.call("KmsLifecycle.ListEvents", &q);
+        calls_in_trail += a.body["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e.get("InvokedBy").is_none())
+            .count();
+        match a.body["NextMarker"].as_str() {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
+    }
     let kms_calls = total - advances + CLIENTS; // + the setup CreateKeys
     let final_checks = keys.len() + blobs.len();
     assert_eq!(

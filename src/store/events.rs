@@ -130,7 +130,7 @@ impl Kms {
         material: Option<[u8; 32]>,
     ) {
         self.audit_total += 1;
-        self.audit.push(Record {
+        self.audit.push_back(Record {
             time: t,
             name,
             key: Some(idx),
@@ -138,6 +138,7 @@ impl Kms {
             error: None,
             internal: true,
         });
+        self.trim(self.clock.now());
     }
 
     /// Puts every deadline of key `idx` in the event queue.
@@ -200,7 +201,7 @@ impl Kms {
     ) -> KmsResult<T> {
         self.tick();
         let mut trail = Trail::default();
-        let r = f(self, &mut trail);
+        let r = f(self, &mut trail).map_err(retention::truncate_error);
         if let Some(idx) = trail.key {
             self.touch_key(idx);
         }
@@ -210,14 +211,14 @@ impl Kms {
             && e.message().ends_with(" is pending deletion.")
         {
             self.alarms_total += 1;
-            self.alarms.push(Alarm {
+            self.alarms.push_back(Alarm {
                 time: now,
                 key_arn: trail.key.map(|i| self.arn_idx(i)).unwrap_or_default(),
                 operation: op,
             });
         }
         self.audit_total += 1;
-        self.audit.push(Record {
+        self.audit.push_back(Record {
             time: now,
             name: op,
             key: trail.key,
@@ -225,6 +226,7 @@ impl Kms {
             error,
             internal: false,
         });
+        self.trim(now);
         r
     }
 }

@@ -14,10 +14,12 @@ mod import;
 mod keys;
 pub mod persist;
 mod resolve;
+mod retention;
 mod rotation;
 mod validation;
 
 use aliases::*;
+pub use retention::{EventPage, MAX_MESSAGE, Retention};
 use validation::*;
 
 use crate::api::*;
@@ -28,7 +30,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::import::{FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource};
 use crate::key::*;
 use crate::rules::Rules;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -228,8 +230,9 @@ pub struct Kms {
     params: HashMap<u32, ImportParameters>,
     import_generation: u64,
     queue: BTreeSet<(u64, u8, u32)>,
-    audit: Vec<Record>,
-    alarms: Vec<Alarm>,
+    audit: VecDeque<Record>,
+    alarms: VecDeque<Alarm>,
+    retention: Retention,
     /// Audit records and alarms ever made (the next one's sequence number).
     audit_total: u64,
     alarms_total: u64,
@@ -263,9 +266,16 @@ pub struct KmsBuilder {
     region: String,
     account: String,
     wrapping: Arc<dyn WrappingKeySource>,
+    retention: Retention,
 }
 
 impl KmsBuilder {
+    /// How much of the audit trail and alarms is kept (default
+    /// [`Retention::default`]).
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
     /// The rule set (default `current`).
     pub fn rules(mut self, rules: Rules) -> Self {
         self.rules = rules;
@@ -304,8 +314,9 @@ impl KmsBuilder {
             params: HashMap::new(),
             import_generation: 0,
             queue: BTreeSet::new(),
-            audit: Vec::new(),
-            alarms: Vec::new(),
+            audit: VecDeque::new(),
+            alarms: VecDeque::new(),
+            retention: self.retention,
             audit_total: 0,
             alarms_total: 0,
             audit_saved: 0,
@@ -406,6 +417,7 @@ impl Kms {
             region: "us-east-1".into(),
             account: "111122223333".into(),
             wrapping: Arc::new(FreshWrappingKeys),
+            retention: Retention::default(),
         }
     }
 
@@ -445,6 +457,7 @@ impl Kms {
             queue: self.queue.clone(),
             audit: self.audit.clone(),
             alarms: self.alarms.clone(),
+            retention: self.retention,
             audit_total: self.audit_total,
             alarms_total: self.alarms_total,
             audit_saved: self.audit_saved,
@@ -526,9 +539,12 @@ impl Kms {
         }
     }
 
-    /// The pending-deletion alarms (spec §6, §8), oldest first.
+    /// The pending-deletion alarms (spec §6, §8), oldest first (those kept:
+    /// [`Retention`]).
     pub fn alarms(&self) -> &[Alarm] {
-        &self.alarms
+        // Kept contiguous by every change (`trim`), so this is all of them.
+        debug_assert!(self.alarms.as_slices().1.is_empty());
+        self.alarms.as_slices().0
     }
 
     /// The state of a key by id, without recording a call; `None` when the key

@@ -586,7 +586,7 @@ impl Kms {
                 )),
                 None => None,
             };
-            kms.audit.push(Record {
+            kms.audit.push_back(Record {
                 time: r.time,
                 name: static_name(&r.name)?,
                 key: r.key.filter(|&k| (k as usize) < kms.keys.len()),
@@ -597,13 +597,14 @@ impl Kms {
         }
         kms.audit_total = meta.audit_next;
         for (_, a) in &image.alarms {
-            kms.alarms.push(Alarm {
+            kms.alarms.push_back(Alarm {
                 time: a.time,
                 key_arn: a.key_arn.clone(),
                 operation: static_name(&a.operation)?,
             });
         }
         kms.alarms_total = meta.alarms_next;
+        kms.alarms.make_contiguous();
         if (kms.audit.len() as u64) > kms.audit_total
             || (kms.alarms.len() as u64) > kms.alarms_total
         {
