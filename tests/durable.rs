@@ -343,7 +343,10 @@ fn events_that_fell_due_while_down_are_applied_at_start_in_order() {
     drop(s);
     // Down for 200 days: the deletion (day 7), then two rotations (days 90,
     // 180) fell due. The next start is at day 200.
-    let s = ServerState::open(&config(&t, START + 200 * DAY)).unwrap();
+    // (The trail keeps 90 days by default: keep a year here.)
+    let mut c = config(&t, START + 200 * DAY);
+    c.retention.max_age = 365 * DAY;
+    let s = ServerState::open(&c).unwrap();
     let events = clock(&s, "ListEvents", json!({"Since": START + DAY}));
     let internal: Vec<(String, u64)> = events["Events"]
         .as_array()

@@ -271,7 +271,7 @@ pub struct KmsBuilder {
 
 impl KmsBuilder {
     /// How much of the audit trail and alarms is kept (default
-    /// [`Retention::default`]).
+    /// [`Retention::UNBOUNDED`]; `serve` uses [`Retention::default`]).
     pub fn retention(mut self, retention: Retention) -> Self {
         self.retention = retention;
         self
@@ -417,7 +417,7 @@ impl Kms {
             region: "us-east-1".into(),
             account: "111122223333".into(),
             wrapping: Arc::new(FreshWrappingKeys),
-            retention: Retention::default(),
+            retention: Retention::UNBOUNDED,
         }
     }
 

@@ -13,8 +13,18 @@ pub struct Retention {
     pub max_age: u64,
 }
 
+impl Retention {
+    /// Everything kept: the library's default ([`Kms::builder`]), so that a
+    /// store used as a reference keeps its whole trail.
+    pub const UNBOUNDED: Retention = Retention {
+        max_records: usize::MAX,
+        max_age: u64::MAX,
+    };
+}
+
 impl Default for Retention {
-    /// 100 000 records, 90 days (as long as CloudTrail's event history).
+    /// `serve`'s default: 100 000 records, 90 days (as long as CloudTrail's
+    /// event history).
     fn default() -> Self {
         Self {
             max_records: 100_000,
