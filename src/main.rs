@@ -86,19 +86,22 @@ fn serve(args: &[String]) -> i32 {
     const HELP: &str =
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
-       [--data-dir DIR --root-key-file FILE]
+       [--threads N] [--data-dir DIR --root-key-file FILE]
        [--max-events N] [--max-event-age-days D]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Any SigV4 credentials are accepted: there is no authorization.
 With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.
+--threads sets the request worker threads (default: one per core); RSA
+wrapping keys are generated on one more thread of their own.
 With --data-dir, the store is kept in DIR (redb) and survives restarts: every
 change is on disk before its response is sent. Key material is sealed under
 the root key in FILE (64 hex digits; made with permissions 0600 if absent;
 keep it outside DIR). Without --data-dir the store is in memory only.
 The audit trail and the alarms keep at most --max-events records each
 (default 100000) and none older than --max-event-age-days (default 90);
-KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker.";
+KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker (without Limit:
+every record kept).";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -118,6 +121,14 @@ KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker.";
                 _ => false,
             },
             "--start" => value.parse().map(|s| start = Some(s)).is_ok(),
+            "--region" => {
+                cfg.region = value.clone();
+                !value.is_empty()
+            }
+            "--account" => {
+                cfg.account = value.clone();
+                value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+            }
             "--max-events" => value
                 .parse::<usize>()
                 .ok()
@@ -138,14 +149,13 @@ KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker.";
                 cfg.root_key_file = Some(value.into());
                 !value.is_empty()
             }
-            "--region" => {
-                cfg.region = value.clone();
-                !value.is_empty()
-            }
-            "--account" => {
-                cfg.account = value.clone();
-                value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
-            }
+            "--threads" => match value.parse::<usize>() {
+                Ok(n @ 1..=256) => {
+                    cfg.threads = Some(n);
+                    true
+                }
+                _ => false,
+            },
             _ => return None,
         })
     });

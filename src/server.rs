@@ -7,14 +7,22 @@
 //! clock `KmsLifecycle.ListEvents` and `KmsLifecycle.ListAlarms` read the audit
 //! trail.
 //!
-//! One mutex around the store makes every request atomic, so concurrent
-//! clients see a linearizable store.
+//! One mutex around the store makes every call atomic, so concurrent clients
+//! see a linearizable store (tests/linearizability.rs checks recorded
+//! concurrent histories against the model). The lock is held only for the
+//! state transition itself: the request is decoded and validated before it,
+//! the response encoded after it, and the slow work of GetParametersForImport
+//! (generating an RSA wrapping key, up to seconds for RSA_4096) happens before
+//! the lock is taken, on one dedicated generator thread, so that it neither
+//! stalls other calls nor occupies more than one core (docs/performance.md).
 
+use crate::api::WrappingKeySpec;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::durable::{Durable, DurableError, Identity};
+use crate::import::{FreshWrappingKeys, WrappingKeySource};
 use crate::rules::Rules;
 use crate::store::Kms;
-use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse};
+use crate::wire::{self, CLOCK_PREFIX, KMS_PREFIX, WireResponse, WithStore};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -22,11 +30,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use rsa::PrivateKey;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1 << 20;
@@ -45,6 +55,8 @@ pub struct ServerConfig {
     pub region: String,
     /// Account in ARNs.
     pub account: String,
+    /// Worker threads of the runtime (`--threads`; `None`: one per core).
+    pub threads: Option<usize>,
     /// `Some(dir)`: the store lives in `dir` and survives restarts
     /// (`--data-dir`, [`crate::durable`]); `None`: in memory only.
     pub data_dir: Option<std::path::PathBuf>,
@@ -64,6 +76,7 @@ impl Default for ServerConfig {
             manual_clock_start: None,
             region: "us-east-1".into(),
             account: "111122223333".into(),
+            threads: None,
             data_dir: None,
             root_key_file: None,
             retention: crate::store::Retention::default(),
@@ -71,19 +84,135 @@ impl Default for ServerConfig {
     }
 }
 
+/// The RSA wrapping key generated for the GetParametersForImport being
+/// served, handed to the store under the lock. The store asks its
+/// [`WrappingKeySource`] for a key; this source gives the one generated
+/// before the lock, and generates one itself (counted) only when none is
+/// there, which a correct server never lets happen.
+#[derive(Clone, Default)]
+struct Handoff {
+    slot: Arc<Mutex<Option<(WrappingKeySpec, PrivateKey)>>>,
+    generated_under_lock: Arc<AtomicU64>,
+}
+
+impl WrappingKeySource for Handoff {
+    fn wrapping_key(&self, spec: WrappingKeySpec) -> PrivateKey {
+        let ready = self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match ready {
+            Some((s, key)) if s == spec => key,
+            _ => {
+                self.generated_under_lock.fetch_add(1, Ordering::Relaxed);
+                FreshWrappingKeys.wrapping_key(spec)
+            }
+        }
+    }
+}
+
+/// One thread that generates RSA wrapping keys, one at a time, for every
+/// connection: however many clients ask for RSA_4096 keys at once, they use
+/// at most one core, and the request handlers wait for their key without
+/// blocking a runtime thread.
+struct KeyGenerator {
+    jobs: Mutex<mpsc::Sender<(WrappingKeySpec, oneshot::Sender<PrivateKey>)>>,
+}
+
+impl KeyGenerator {
+    fn start() -> Self {
+        let (tx, rx) = mpsc::channel::<(WrappingKeySpec, oneshot::Sender<PrivateKey>)>();
+        // The thread ends when the server state (the sender) is dropped.
+        let _ = std::thread::Builder::new()
+            .name("kms-wrapping-keygen".into())
+            .spawn(move || {
+                for (spec, reply) in rx {
+                    let _ = reply.send(FreshWrappingKeys.wrapping_key(spec));
+                }
+            });
+        Self {
+            jobs: Mutex::new(tx),
+        }
+    }
+
+    /// A fresh key of `spec` (an RSA spec), or `None` if the generator
+    /// thread is gone (the store then generates one under the lock).
+    async fn generate(&self, spec: WrappingKeySpec) -> Option<PrivateKey> {
+        let (reply, key) = oneshot::channel();
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send((spec, reply));
+        sent.ok()?;
+        key.await.ok()
+    }
+}
+
+/// The RSA wrapping key spec a GetParametersForImport body asks for, if it is
+/// one the store would generate (an RSA spec). Anything else is left to the
+/// store's validation, which answers it without generating a key.
+fn requested_rsa_spec(body: &[u8]) -> Option<WrappingKeySpec> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let spec = WrappingKeySpec::parse(v.get("WrappingKeySpec")?.as_str()?)?;
+    spec.bits().map(|_| spec)
+}
+
 /// What the request handlers share.
 pub struct ServerState {
-    /// The store and the number of requests it has served. The request's
-    /// number is its position in the linearization (everything runs under this
-    /// one lock); it is returned in the `X-KmsLifecycle-Sequence` header so
-    /// that tests can check a concurrent history against the model.
-    kms: Mutex<(Kms, u64)>,
+    /// The store; every call's state transition runs under this lock.
+    kms: Mutex<Kms>,
     clock: Option<ManualClock>,
+    handoff: Handoff,
+    keygen: KeyGenerator,
     /// The data directory (`--data-dir`); locked only under `kms`.
     durable: Option<Mutex<Durable>>,
     /// Set when a commit failed: memory and disk may differ, so every later
     /// request is refused until a restart.
     failed: AtomicBool,
+}
+
+/// The store under its lock, for the wire layer: locked per call.
+struct Locked<'a> {
+    state: &'a ServerState,
+    /// A wrapping key generated before the lock for this call.
+    wrapping_key: Mutex<Option<(WrappingKeySpec, PrivateKey)>>,
+    /// Set when the call's changes could not be committed: it is then not
+    /// acknowledged.
+    commit_failed: AtomicBool,
+}
+
+impl WithStore for Locked<'_> {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Kms) -> R) -> R {
+        let mut kms = self.state.kms.lock().unwrap_or_else(|p| p.into_inner());
+        let key = self
+            .wrapping_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let handed = key.is_some();
+        if handed {
+            *self
+                .state
+                .handoff
+                .slot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = key;
+        }
+        let r = f(&mut kms);
+        // Committed under the lock, before the response is encoded (issue 17).
+        if self.state.persist(&mut kms).is_err() {
+            self.commit_failed.store(true, Ordering::SeqCst);
+        }
+        if handed {
+            // Not used (the call failed before generating): drop it, still
+            // under the lock, so that no other call receives it.
+            self.state
+                .handoff
+                .slot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
+        r
+    }
 }
 
 impl ServerState {
@@ -97,10 +226,12 @@ impl ServerState {
     /// `config.data_dir`, with every event that fell due while the server was
     /// down applied in order (spec §10) and committed.
     pub fn open(config: &ServerConfig) -> Result<Self, DurableError> {
+        let handoff = Handoff::default();
         let b = Kms::builder()
             .rules(config.rules.clone())
             .region(config.region.clone())
             .account(config.account.clone())
+            .wrapping_keys(handoff.clone())
             .retention(config.retention);
         let Some(dir) = &config.data_dir else {
             let (kms, clock) = match config.manual_clock_start {
@@ -111,8 +242,10 @@ impl ServerState {
                 None => (b.clock(SystemClock).build(), None),
             };
             return Ok(Self {
-                kms: Mutex::new((kms, 0)),
+                kms: Mutex::new(kms),
                 clock,
+                handoff,
+                keygen: KeyGenerator::start(),
                 durable: None,
                 failed: AtomicBool::new(false),
             });
@@ -142,64 +275,104 @@ impl ServerState {
         let mut durable = opened.durable;
         durable.commit(&kms.drain_changes(), clock.as_ref().map(|c| c.now()))?;
         Ok(Self {
-            kms: Mutex::new((kms, 0)),
+            kms: Mutex::new(kms),
             clock,
+            handoff,
+            keygen: KeyGenerator::start(),
             durable: Some(Mutex::new(durable)),
             failed: AtomicBool::new(false),
         })
     }
 
-    /// Writes what the last request changed; an error response when the
-    /// commit failed (the call is then not acknowledged).
-    fn persist(&self, kms: &mut Kms) -> Result<(), WireResponse> {
+    /// Writes what the last call changed. On failure every later request is
+    /// refused (memory and disk may differ).
+    fn persist(&self, kms: &mut Kms) -> Result<(), DurableError> {
         let Some(d) = &self.durable else {
             return Ok(());
         };
         let changes = kms.drain_changes();
         let mut d = d.lock().unwrap_or_else(|p| p.into_inner());
         d.commit(&changes, self.clock.as_ref().map(|c| c.now()))
-            .map_err(|e| {
+            .inspect_err(|e| {
                 self.failed.store(true, Ordering::SeqCst);
                 eprintln!("kms-lifecycle: the data directory could not be written: {e}");
-                store_failed()
             })
     }
 
-    /// Handles one request: target header value, content type, body.
+    /// The number of keys in the store (deleted ones included).
+    pub fn key_count(&self) -> usize {
+        self.kms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .key_count()
+    }
+
+    /// How many RSA wrapping keys the store had to generate itself, under
+    /// the lock, because none had been generated before it (0 in a correct
+    /// server: see [`Self::serve_call`]).
+    pub fn wrapping_keys_generated_under_lock(&self) -> u64 {
+        self.handoff.generated_under_lock.load(Ordering::Relaxed)
+    }
+
+    /// Serves one call as the HTTP server does: a GetParametersForImport's
+    /// RSA wrapping key is generated first, on the generator thread, without
+    /// the store's lock; then [`Self::handle_with`] runs the call.
+    pub async fn serve_call(
+        &self,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> WireResponse {
+        let import_parameters = target
+            .and_then(|t| t.strip_prefix(KMS_PREFIX))
+            .is_some_and(|op| op == "GetParametersForImport");
+        let mut key = None;
+        if import_parameters
+            && self.check_protocol(target, content_type).is_ok()
+            && let Some(spec) = requested_rsa_spec(body)
+        {
+            key = self.keygen.generate(spec).await.map(|k| (spec, k));
+        }
+        self.handle_with(target, content_type, body, key)
+    }
+
+    /// Handles one request: target header value, content type, body. The
+    /// store's lock is held only while the call runs on the store (not while
+    /// its body is decoded or its response encoded). A GetParametersForImport
+    /// served this way generates its RSA key under the lock: the server uses
+    /// [`Self::serve_call`].
     pub fn handle(
         &self,
         target: Option<&str>,
         content_type: Option<&str>,
         body: &[u8],
     ) -> WireResponse {
-        self.handle_sequenced(target, content_type, body).0
+        self.handle_with(target, content_type, body, None)
     }
 
-    /// [`Self::handle`], also returning the request's position in the
-    /// linearization of all requests that reached the store (`None` when it
-    /// was refused before).
-    pub fn handle_sequenced(
+    fn handle_with(
         &self,
         target: Option<&str>,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> (WireResponse, Option<u64>) {
-        let r = self.check_protocol(target, content_type);
-        if let Err(r) = r {
-            return (r, None);
+        wrapping_key: Option<(WrappingKeySpec, PrivateKey)>,
+    ) -> WireResponse {
+        if let Err(r) = self.check_protocol(target, content_type) {
+            return r;
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            return store_failed();
         }
         let target = target.unwrap_or_default();
-        let mut guard = self.kms.lock().unwrap_or_else(|p| p.into_inner());
-        if self.failed.load(Ordering::SeqCst) {
-            return (store_failed(), None);
-        }
-        let (kms, seq) = &mut *guard;
-        *seq += 1;
-        let n = *seq;
+        let locked = Locked {
+            state: self,
+            wrapping_key: Mutex::new(wrapping_key),
+            commit_failed: AtomicBool::new(false),
+        };
         let r = if let Some(op) = target.strip_prefix(KMS_PREFIX) {
-            wire::dispatch(kms, op, body)
+            wire::dispatch_with(&locked, op, body)
         } else if let Some(op) = target.strip_prefix(CLOCK_PREFIX) {
-            self.clock_op(kms, op, body)
+            locked.with_store(|kms| self.clock_op(kms, op, body))
         } else {
             WireResponse::error(
                 400,
@@ -207,11 +380,10 @@ impl ServerState {
                 &format!("Unknown target {}", target.escape_default()),
             )
         };
-        // Committed before the response exists (issue 17).
-        if let Err(e) = self.persist(kms) {
-            return (e, Some(n));
+        if locked.commit_failed.load(Ordering::SeqCst) {
+            return store_failed();
         }
-        (r, Some(n))
+        r
     }
 
     fn check_protocol(
@@ -297,10 +469,12 @@ impl ServerState {
                 };
                 kms.tick();
                 let since = s.since.map(|t| t.0).unwrap_or(0);
-                // As AWS lists page: Limit 1..=1000 (default 1000), Marker
-                // from the previous page's NextMarker.
-                let limit = s.limit.unwrap_or(1000);
-                if !(1..=1000).contains(&limit) {
+                // As AWS lists page: Limit 1..=1000, Marker from the
+                // previous page's NextMarker. Without Limit, every record
+                // kept (at most the retention bound, `--max-events`), as
+                // before pages existed.
+                let limit = s.limit.unwrap_or(i64::MAX);
+                if s.limit.is_some() && !(1..=1000).contains(&limit) {
                     return WireResponse::error(
                         400,
                         "ValidationException",
@@ -309,7 +483,11 @@ impl ServerState {
                         ),
                     );
                 }
-                match kms.events_page(since, s.marker.as_deref(), limit as usize) {
+                match kms.events_page(
+                    since,
+                    s.marker.as_deref(),
+                    usize::try_from(limit).unwrap_or(usize::MAX),
+                ) {
                     Ok(page) => {
                         let mut v = serde_json::json!({
                             "Events": page.events,
@@ -342,17 +520,7 @@ fn store_failed() -> WireResponse {
 }
 
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
-    to_http_sequenced(r, None)
-}
-
-fn to_http_sequenced(r: WireResponse, seq: Option<u64>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
-    if let Some(n) = seq {
-        resp.headers_mut().insert(
-            "x-kmslifecycle-sequence",
-            hyper::header::HeaderValue::from(n),
-        );
-    }
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
@@ -391,28 +559,29 @@ async fn handle(
             )));
         }
     };
-    // Most operations take microseconds: run them on the reactor thread. The
-    // two that use RSA (key generation, unwrapping: milliseconds) go to the
-    // blocking pool so that they never stall other connections.
-    let slow = target.as_deref().is_some_and(|t| {
-        t.ends_with(".GetParametersForImport") || t.ends_with(".ImportKeyMaterial")
-    });
-    let (r, seq) = if slow {
+    // Most operations take microseconds: run them on the runtime thread.
+    // ImportKeyMaterial unwraps with RSA (milliseconds, under the lock: the
+    // unwrap needs the key's import parameters) on the blocking pool, so that
+    // it never occupies a runtime thread; GetParametersForImport waits for
+    // its key from the generator thread without occupying one either.
+    let unwraps = target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".ImportKeyMaterial"));
+    let r = if unwraps {
         let st = state.clone();
         tokio::task::spawn_blocking(move || {
-            st.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+            st.handle(target.as_deref(), content_type.as_deref(), &body)
         })
         .await
         .unwrap_or_else(|_| {
-            (
-                WireResponse::error(500, "KMSInternalException", "The request handler failed."),
-                None,
-            )
+            WireResponse::error(500, "KMSInternalException", "The request handler failed.")
         })
     } else {
-        state.handle_sequenced(target.as_deref(), content_type.as_deref(), &body)
+        state
+            .serve_call(target.as_deref(), content_type.as_deref(), &body)
+            .await
     };
-    Ok(to_http_sequenced(r, seq))
+    Ok(to_http(r))
 }
 
 /// Serves on an already bound listener until the task is dropped.
@@ -432,29 +601,33 @@ pub async fn serve_listener(listener: TcpListener, state: Arc<ServerState>) -> s
 
 /// Binds `config.addr` and serves until Ctrl-C.
 pub fn run(config: ServerConfig) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = config.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.enable_all().build()?;
     rt.block_on(async move {
         let state = Arc::new(ServerState::open(&config).map_err(std::io::Error::other)?);
         let listener = TcpListener::bind(config.addr).await?;
         if let Some(dir) = &config.data_dir {
-            let (kms, _) = &*state.kms.lock().unwrap_or_else(|p| p.into_inner());
             eprintln!(
                 "kms-lifecycle: store in {} ({} keys restored)",
                 dir.display(),
-                kms.key_count()
+                state.key_count()
             );
         }
         eprintln!(
-            "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {})",
+            "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {}, {} worker threads)",
             listener.local_addr()?,
             config.rules.name,
             if config.manual_clock_start.is_some() {
                 "manual"
             } else {
                 "system"
-            }
+            },
+            config
+                .threads
+                .map_or_else(|| "one per core".to_string(), |n| n.max(1).to_string())
         );
         tokio::select! {
             r = serve_listener(listener, state) => r,
@@ -474,7 +647,7 @@ pub fn spawn(config: ServerConfig) -> std::io::Result<SocketAddr> {
         .name("kms-lifecycle-server".into())
         .spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+                .worker_threads(config.threads.unwrap_or(2).max(1))
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
@@ -485,4 +658,73 @@ pub fn spawn(config: ServerConfig) -> std::io::Result<SocketAddr> {
             });
         })?;
     Ok(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(state: &ServerState, op: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = state.handle(
+            Some(&format!("{KMS_PREFIX}{op}")),
+            Some("application/x-amz-json-1.1"),
+            body.to_string().as_bytes(),
+        );
+        serde_json::from_slice(&r.body).unwrap()
+    }
+
+    /// GetParametersForImport served as the HTTP server serves it takes the
+    /// RSA key generated before the lock; served without that step, the
+    /// store generates one under the lock, and the counter shows it.
+    #[test]
+    fn wrapping_keys_are_generated_before_the_lock() {
+        let state = ServerState::new(&ServerConfig::default());
+        let created = call(
+            &state,
+            "CreateKey",
+            serde_json::json!({"Origin": "EXTERNAL"}),
+        );
+        let key = created["KeyMetadata"]["KeyId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let body = serde_json::json!({
+            "KeyId": key,
+            "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+            "WrappingKeySpec": "RSA_2048",
+        })
+        .to_string();
+        let target = format!("{KMS_PREFIX}GetParametersForImport");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let r = rt.block_on(state.serve_call(
+            Some(&target),
+            Some("application/x-amz-json-1.1"),
+            body.as_bytes(),
+        ));
+        assert_eq!(r.status, 200);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(v["PublicKey"].as_str().is_some_and(|k| k.len() > 300));
+        assert_eq!(state.wrapping_keys_generated_under_lock(), 0);
+
+        // A request the store refuses (unknown key) generates a key before
+        // the lock that is then dropped, never handed to a later call.
+        let bad = body.replace(&key, "00000000-0000-0000-0000-000000000000");
+        let r = rt.block_on(state.serve_call(
+            Some(&target),
+            Some("application/x-amz-json-1.1"),
+            bad.as_bytes(),
+        ));
+        assert_eq!(r.status, 400);
+        assert!(state.handoff.slot.lock().unwrap().is_none());
+
+        let r = state.handle(
+            Some(&target),
+            Some("application/x-amz-json-1.1"),
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200);
+        assert_eq!(state.wrapping_keys_generated_under_lock(), 1);
+    }
 }

@@ -169,48 +169,107 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateKeyDescription",
 ];
 
+/// Access to the store for one call: [`dispatch_with`] decodes and validates
+/// the request first, runs only the store's operation inside
+/// [`WithStore::with_store`], and encodes the response after it. The server
+/// implements it with its lock, so that the lock covers the state transition
+/// and nothing else.
+pub trait WithStore {
+    /// Runs `f` on the store.
+    fn with_store<R>(&self, f: impl FnOnce(&mut Kms) -> R) -> R;
+}
+
+struct Exclusive<'a>(std::cell::RefCell<&'a mut Kms>);
+
+impl WithStore for Exclusive<'_> {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Kms) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
 /// Runs one AWS KMS operation (`operation` without the `TrentService.`
 /// prefix) on `kms`. Unknown operations answer `UnknownOperationException`.
 pub fn dispatch(kms: &mut Kms, operation: &str, body: &[u8]) -> WireResponse {
+    dispatch_with(&Exclusive(std::cell::RefCell::new(kms)), operation, body)
+}
+
+/// [`dispatch`] on a store reached through `store` (see [`WithStore`]).
+pub fn dispatch_with(store: &impl WithStore, operation: &str, body: &[u8]) -> WireResponse {
     match operation {
-        "CreateKey" => call(body, CREATE_KEY, |r| kms.create_key(r)),
-        "DescribeKey" => call(body, KEY_ID_ONLY, |r| kms.describe_key(r)),
-        "ListKeys" => call(body, LIST, |r| kms.list_keys(r)),
+        "CreateKey" => call(body, CREATE_KEY, |r| {
+            store.with_store(|kms| kms.create_key(r))
+        }),
+        "DescribeKey" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.describe_key(r))
+        }),
+        "ListKeys" => call(body, LIST, |r| store.with_store(|kms| kms.list_keys(r))),
         "UpdateKeyDescription" => call(body, UPDATE_KEY_DESCRIPTION, |r| {
-            kms.update_key_description(r)
+            store.with_store(|kms| kms.update_key_description(r))
         }),
-        "TagResource" => call(body, TAG_RESOURCE, |r| kms.tag_resource(r)),
-        "UntagResource" => call(body, UNTAG_RESOURCE, |r| kms.untag_resource(r)),
-        "ListResourceTags" => call(body, LIST_BY_KEY, |r| kms.list_resource_tags(r)),
-        "EnableKey" => call(body, KEY_ID_ONLY, |r| kms.enable_key(r)),
-        "DisableKey" => call(body, KEY_ID_ONLY, |r| kms.disable_key(r)),
-        "Encrypt" => call(body, ENCRYPT, |r| kms.encrypt(r)),
-        "Decrypt" => call(body, DECRYPT, |r| kms.decrypt(r)),
-        "ReEncrypt" => call(body, RE_ENCRYPT, |r| kms.re_encrypt(r)),
-        "GenerateDataKey" => call(body, GENERATE_DATA_KEY, |r| kms.generate_data_key(r)),
+        "TagResource" => call(body, TAG_RESOURCE, |r| {
+            store.with_store(|kms| kms.tag_resource(r))
+        }),
+        "UntagResource" => call(body, UNTAG_RESOURCE, |r| {
+            store.with_store(|kms| kms.untag_resource(r))
+        }),
+        "ListResourceTags" => call(body, LIST_BY_KEY, |r| {
+            store.with_store(|kms| kms.list_resource_tags(r))
+        }),
+        "EnableKey" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.enable_key(r))
+        }),
+        "DisableKey" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.disable_key(r))
+        }),
+        "Encrypt" => call(body, ENCRYPT, |r| store.with_store(|kms| kms.encrypt(r))),
+        "Decrypt" => call(body, DECRYPT, |r| store.with_store(|kms| kms.decrypt(r))),
+        "ReEncrypt" => call(body, RE_ENCRYPT, |r| {
+            store.with_store(|kms| kms.re_encrypt(r))
+        }),
+        "GenerateDataKey" => call(body, GENERATE_DATA_KEY, |r| {
+            store.with_store(|kms| kms.generate_data_key(r))
+        }),
         "GenerateDataKeyWithoutPlaintext" => call(body, GENERATE_DATA_KEY, |r| {
-            kms.generate_data_key_without_plaintext(r)
+            store.with_store(|kms| kms.generate_data_key_without_plaintext(r))
         }),
-        "EnableKeyRotation" => call(body, ENABLE_KEY_ROTATION, |r| kms.enable_key_rotation(r)),
-        "DisableKeyRotation" => call(body, KEY_ID_ONLY, |r| kms.disable_key_rotation(r)),
-        "GetKeyRotationStatus" => call(body, KEY_ID_ONLY, |r| kms.get_key_rotation_status(r)),
-        "RotateKeyOnDemand" => call(body, KEY_ID_ONLY, |r| kms.rotate_key_on_demand(r)),
-        "ListKeyRotations" => call(body, LIST_KEY_ROTATIONS, |r| kms.list_key_rotations(r)),
+        "EnableKeyRotation" => call(body, ENABLE_KEY_ROTATION, |r| {
+            store.with_store(|kms| kms.enable_key_rotation(r))
+        }),
+        "DisableKeyRotation" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.disable_key_rotation(r))
+        }),
+        "GetKeyRotationStatus" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.get_key_rotation_status(r))
+        }),
+        "RotateKeyOnDemand" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.rotate_key_on_demand(r))
+        }),
+        "ListKeyRotations" => call(body, LIST_KEY_ROTATIONS, |r| {
+            store.with_store(|kms| kms.list_key_rotations(r))
+        }),
         "ScheduleKeyDeletion" => call(body, SCHEDULE_KEY_DELETION, |r| {
-            kms.schedule_key_deletion(r)
+            store.with_store(|kms| kms.schedule_key_deletion(r))
         }),
-        "CancelKeyDeletion" => call(body, KEY_ID_ONLY, |r| kms.cancel_key_deletion(r)),
+        "CancelKeyDeletion" => call(body, KEY_ID_ONLY, |r| {
+            store.with_store(|kms| kms.cancel_key_deletion(r))
+        }),
         "GetParametersForImport" => call(body, GET_PARAMETERS_FOR_IMPORT, |r| {
-            kms.get_parameters_for_import(r)
+            store.with_store(|kms| kms.get_parameters_for_import(r))
         }),
-        "ImportKeyMaterial" => call(body, IMPORT_KEY_MATERIAL, |r| kms.import_key_material(r)),
+        "ImportKeyMaterial" => call(body, IMPORT_KEY_MATERIAL, |r| {
+            store.with_store(|kms| kms.import_key_material(r))
+        }),
         "DeleteImportedKeyMaterial" => call(body, DELETE_IMPORTED_KEY_MATERIAL, |r| {
-            kms.delete_imported_key_material(r)
+            store.with_store(|kms| kms.delete_imported_key_material(r))
         }),
-        "CreateAlias" => call(body, ALIAS, |r| kms.create_alias(r)),
-        "UpdateAlias" => call(body, ALIAS, |r| kms.update_alias(r)),
-        "DeleteAlias" => call(body, DELETE_ALIAS, |r| kms.delete_alias(r)),
-        "ListAliases" => call(body, LIST_ALIASES, |r| kms.list_aliases(r)),
+        "CreateAlias" => call(body, ALIAS, |r| store.with_store(|kms| kms.create_alias(r))),
+        "UpdateAlias" => call(body, ALIAS, |r| store.with_store(|kms| kms.update_alias(r))),
+        "DeleteAlias" => call(body, DELETE_ALIAS, |r| {
+            store.with_store(|kms| kms.delete_alias(r))
+        }),
+        "ListAliases" => call(body, LIST_ALIASES, |r| {
+            store.with_store(|kms| kms.list_aliases(r))
+        }),
         other => WireResponse::error(
             400,
             "UnknownOperationException",

@@ -151,14 +151,14 @@ fn memory_is_flat_under_16_clients_at_full_speed() {
                         "TrentService.DescribeKey",
                         &json!({"KeyId": format!("alias/missing-{c}-{i}")}),
                     );
-                    if i % 4 == 0 {
+                    if i.is_multiple_of(4) {
                         let (st, _) =
                             conn.call("TrentService.ListAliases", &json!({"Marker": marker}));
                         assert_eq!(st, 400);
                         conn.call("TrentService.DisableKey", &json!({"KeyId": doomed}));
                         conn.call("KmsLifecycle.ListEvents", &json!({"Limit": 100}));
                     }
-                    calls.fetch_add(if i % 4 == 0 { 6 } else { 3 }, Ordering::Relaxed);
+                    calls.fetch_add(if i.is_multiple_of(4) { 6 } else { 3 }, Ordering::Relaxed);
                 }
             })
         })

@@ -131,6 +131,8 @@ pub struct Coverage {
     transitions: [AtomicU64; 4],
     errors: AtomicU64,
     features: AtomicU64,
+    /// The cells of spec §3's table the explored steps hit.
+    pub cells: crate::table::Coverage,
 }
 
 impl Coverage {
@@ -370,18 +372,20 @@ impl LifecycleModel {
         }
         for k in 0..nk {
             let key = &s.keys[k as usize];
-            if key.state == KeyState::Deleted {
-                // Every operation on a deleted key is NotFoundException; two suffice.
-                out.push(Action::Encrypt {
-                    key: KeyRef::Key(k),
-                    ctx: Ctx::A,
-                });
-                out.push(Action::EnableKey { key: k });
-                continue;
-            }
+            // Every operation, also on a deleted key (NotFoundException) and
+            // on a key of the wrong origin: each is a cell of spec §3's table
+            // that the table rule checks (crate::table). None of these adds
+            // a state: DescribeKey and the refusals change nothing, and
+            // GenerateDataKey leaves the state Encrypt with context A leaves.
+            out.push(Action::DescribeKey {
+                key: KeyRef::Key(k),
+            });
             out.push(Action::Encrypt {
                 key: KeyRef::Key(k),
                 ctx: Ctx::A,
+            });
+            out.push(Action::GenerateDataKey {
+                key: KeyRef::Key(k),
             });
             out.push(Action::EnableKey { key: k });
             out.push(Action::DisableKey { key: k });
@@ -432,6 +436,14 @@ impl LifecycleModel {
             }
             if key.origin == Origin::External {
                 self.import_actions(s, k, out);
+            } else {
+                out.push(Action::ImportKeyMaterial {
+                    key: k,
+                    token: TokenRef::Forged,
+                    material: 0,
+                    import_type: None,
+                    expires: ValidToChoice::DoesNotExpire,
+                });
             }
             for a in 0..s.aliases.len() as u8 {
                 out.push(Action::CreateAlias {
@@ -623,6 +635,7 @@ impl LifecycleModel {
         if let Err(e) = r.outcome {
             self.coverage.mark_error(e);
         }
+        self.coverage.cells.record(before, a);
         for t in properties::transitions(before, a, r, after) {
             self.coverage.mark_transition(&t);
         }
@@ -1168,6 +1181,8 @@ pub struct RunReport {
     pub stopped: Option<Stop>,
     /// The peak resident memory sampled during the run, in MiB.
     pub peak_memory_mb: Option<u64>,
+    /// The cells of spec §3's table the run's steps hit.
+    pub cells: Vec<crate::table::CellId>,
 }
 
 impl RunReport {
@@ -1283,6 +1298,7 @@ pub fn run_within(
         violations,
         stopped,
         peak_memory_mb,
+        cells: coverage.cells.hit(),
     }
 }
 

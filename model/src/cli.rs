@@ -5,7 +5,7 @@ use crate::checker::{
     LifecycleModel, Limits, PlantedBug, format_counterexample, resident_mb, run_within,
     shortest_counterexample_within,
 };
-use crate::{DAY, Rules};
+use crate::{DAY, Origin, Rules};
 use stateright::Model;
 use std::time::Instant;
 
@@ -312,6 +312,9 @@ pub fn check_main(args: &[String]) -> i32 {
     }
     let mut failed = false;
     let mut stopped = false;
+    let all_configs = o.config.as_deref() == Some("all");
+    // Spec §3 cells hit, per rule set, over the runs of this command.
+    let mut cells_hit: Vec<(Rules, Vec<crate::table::CellId>)> = Vec::new();
     for (rules, config, m) in runs {
         match config {
             None => println!("== check {}", describe(&m)),
@@ -388,6 +391,41 @@ pub fn check_main(args: &[String]) -> i32 {
                 if *always { "always " } else { "" }
             );
         }
+        // Spec §3's table: which cells this run's steps hit. A default
+        // configuration must hit every cell its keys can be in (no managed
+        // key, or no EXTERNAL key, removes theirs).
+        let wanted: Vec<_> = crate::table::possible_cells(&m.rules)
+            .into_iter()
+            .filter(|c| {
+                (m.managed || !c.managed) && (m.max_external > 0 || c.origin == Origin::AwsKms)
+            })
+            .collect();
+        let unhit = crate::table::missed(&wanted, &r.cells);
+        println!(
+            "   §3 table cells:   {} of the {} this configuration's keys can be in{}",
+            wanted.len() - unhit.len(),
+            wanted.len(),
+            if unhit.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not hit: {}",
+                    unhit
+                        .iter()
+                        .map(|c| c.label())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        if m.full_coverage && !unhit.is_empty() && r.stopped.is_none() && o.max_depth.is_none() {
+            println!("   §3 TABLE CELLS NOT HIT by a default configuration (above)");
+            failed = true;
+        }
+        match cells_hit.iter_mut().find(|(r, _)| r.name() == rules.name()) {
+            Some((_, hit)) => hit.extend(r.cells.iter().copied()),
+            None => cells_hit.push((rules, r.cells.clone())),
+        }
         let violated = r.violated();
         let missing = r.stopped.is_none() && o.max_depth.is_none() && !r.ok() && !violated;
         if violated || missing {
@@ -458,6 +496,29 @@ pub fn check_main(args: &[String]) -> i32 {
                 p.clone().into_actions().len()
             );
             print!("{}", format_counterexample(&m, &p));
+        }
+    }
+    if all_configs && !stopped && o.max_depth.is_none() {
+        // The feature configurations together: every cell a key can be in.
+        for (rules, hit) in &cells_hit {
+            let unhit = crate::table::missed(&crate::table::possible_cells(rules), hit);
+            if unhit.is_empty() {
+                println!(
+                    "== §3 table cells under {}: every possible cell hit by some configuration",
+                    rules.name()
+                );
+            } else {
+                println!(
+                    "== §3 TABLE CELLS NOT HIT under {} by any configuration: {}",
+                    rules.name(),
+                    unhit
+                        .iter()
+                        .map(|c| c.label())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                failed = true;
+            }
         }
     }
     if failed {

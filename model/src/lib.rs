@@ -21,6 +21,7 @@ pub mod diagram;
 pub mod features;
 #[cfg(feature = "checker")]
 pub mod properties;
+pub mod table;
 
 use serde::{Deserialize, Serialize};
 

@@ -878,6 +878,24 @@ pub const TRANSITION_RULES: &[(&str, TransitionRule)] = &[
         "§5 deleted material returns only by reimport of the same material",
         deleted_material_returns_only_by_reimport_of_the_same,
     ),
+    // The four below state the spec's answers as data, independently of
+    // `step` (crate::table).
+    (
+        "§3 every operation answers what its cell of the state table says",
+        crate::table::answers_follow_the_table,
+    ),
+    (
+        "§6 deletion window 7-30 (default 30), DeletionDate = now + window",
+        crate::table::deletion_window_and_date,
+    ),
+    (
+        "§7 Decrypt naming another key answers IncorrectKeyException",
+        crate::table::decrypt_naming_another_key_is_incorrect_key,
+    ),
+    (
+        "§1 on-demand rotation: the limit, then the 20-minute conflict window",
+        crate::table::on_demand_limit_and_conflict,
+    ),
 ];
 
 /// The bitmask of transition rules one step breaks.
@@ -1051,7 +1069,7 @@ pub fn all_properties() -> Vec<Property<LifecycleModel>> {
         .map(|&(name, f)| Property::always(name, f))
         .collect();
     v.extend(transition_properties!(
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
     ));
     v.extend([
         Property::sometimes("sometimes §2 a key Enabled", reach_enabled),

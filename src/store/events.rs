@@ -202,7 +202,12 @@ impl Kms {
         self.tick();
         let mut trail = Trail::default();
         let r = f(self, &mut trail).map_err(retention::truncate_error);
-        if let Some(idx) = trail.key {
+        // A call that only reads leaves its key as it was (a key it creates,
+        // an AWS managed key, and every event it applied are tracked where
+        // they happen).
+        if let Some(idx) = trail.key
+            && !READ_ONLY.contains(&op)
+        {
             self.touch_key(idx);
         }
         let now = self.clock.now();
@@ -230,3 +235,19 @@ impl Kms {
         r
     }
 }
+
+/// The operations that change no key of theirs (they may create an AWS
+/// managed key, tracked by `insert_key`).
+const READ_ONLY: &[&str] = &[
+    "DescribeKey",
+    "ListKeys",
+    "ListResourceTags",
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GetKeyRotationStatus",
+    "ListKeyRotations",
+    "ListAliases",
+];
