@@ -51,6 +51,8 @@ const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const ALARMS: TableDefinition<u64, &[u8]> = TableDefinition::new("alarms");
 
 const SEAL_VERSION: u8 = 0x01;
+/// At most this many commits in a row do not wait for the disk.
+const DURABLE_EVERY: u32 = 256;
 const ROOT_CHECK: &[u8] = b"kms-lifecycle data directory root key check";
 
 /// Why the data directory cannot be opened or written.
@@ -251,6 +253,8 @@ pub struct Durable {
     alarms_first: u64,
     /// The manual clock's time as last written.
     clock_written: Option<u64>,
+    /// Commits since the last one that waited for the disk.
+    since_durable: u32,
 }
 
 impl fmt::Debug for Durable {
@@ -344,6 +348,7 @@ impl Durable {
             audit_first: 0,
             alarms_first: 0,
             clock_written: None,
+            since_durable: 0,
         };
         let rtx = d.db.begin_read().map_err(|e| err("read", e))?;
         let format = match rtx.open_table(META) {
@@ -526,10 +531,15 @@ impl Durable {
     ) -> Result<(), DurableError> {
         let clock_moved = manual_clock.is_some() && manual_clock != self.clock_written;
         let mut tx = self.db.begin_write().map_err(|e| err("write", e))?;
-        if changes.only_audit() && !clock_moved {
+        // Pages freed by non-durable commits are reused only after a durable
+        // one: wait for the disk at least every `DURABLE_EVERY` commits, so
+        // that a read-only load does not grow the file.
+        if changes.only_audit() && !clock_moved && self.since_durable < DURABLE_EVERY {
             tx.set_durability(Durability::None);
+            self.since_durable += 1;
         } else {
             tx.set_durability(Durability::Immediate);
+            self.since_durable = 0;
         }
         {
             let mut keys = tx.open_table(KEYS).map_err(|e| err("write", e))?;

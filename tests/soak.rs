@@ -172,7 +172,15 @@ fn memory_is_flat_under_16_clients_at_full_speed() {
             rss_kib(pid),
             calls.load(Ordering::Relaxed),
         );
-        eprintln!("t={:>3} s  RSS {:>7} KiB  calls {:>9}", s.0, s.1, s.2);
+        let db = std::fs::metadata(base.join("data").join("kms.redb")).map_or(0, |m| m.len());
+        if durable {
+            eprintln!(
+                "t={:>3} s  RSS {:>7} KiB  calls {:>9}  kms.redb {:>9} bytes",
+                s.0, s.1, s.2, db
+            );
+        } else {
+            eprintln!("t={:>3} s  RSS {:>7} KiB  calls {:>9}", s.0, s.1, s.2);
+        }
         samples.push(s);
     }
     stop.store(true, Ordering::SeqCst);
