@@ -51,6 +51,8 @@ const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const ALARMS: TableDefinition<u64, &[u8]> = TableDefinition::new("alarms");
 
 const SEAL_VERSION: u8 = 0x01;
+/// The database's page cache.
+const CACHE_BYTES: usize = 16 << 20;
 /// At most this many commits in a row do not wait for the disk.
 const DURABLE_EVERY: u32 = 256;
 const ROOT_CHECK: &[u8] = b"kms-lifecycle data directory root key check";
@@ -335,7 +337,12 @@ impl Durable {
                 root_key_file.display()
             )));
         }
-        let db = Database::create(&path).map_err(|e| {
+        // redb caches up to 1 GiB by default: bound it, so that the server's
+        // memory stays flat under load (issue 17, item 4).
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| {
             err(
                 &format!("cannot open {} (not a kms-lifecycle data directory of this version, or in use by another server)", path.display()),
                 e,
