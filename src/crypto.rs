@@ -173,6 +173,19 @@ impl BackingKey {
         }
     }
 
+    /// The secret bytes, for sealing under the root key (feature `durable`).
+    pub(crate) fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// A backing key restored from its sealed record (feature `durable`).
+    pub(crate) fn from_parts(secret: Zeroizing<[u8; 32]>, material_id: [u8; 32]) -> Self {
+        Self {
+            secret,
+            material_id,
+        }
+    }
+
     /// The 64-hex-digit key material id.
     pub fn material_id_hex(&self) -> String {
         hex(&self.material_id)

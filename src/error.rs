@@ -104,6 +104,32 @@ impl KmsError {
         }
     }
 
+    /// The exception of that AWS name with that message (the inverse of
+    /// [`Self::name`] and [`Self::message`]); `None` for an unknown name.
+    pub fn from_parts(name: &str, message: String) -> Option<Self> {
+        let m = message;
+        Some(match name {
+            "NotFoundException" => Self::NotFoundException(m),
+            "DisabledException" => Self::DisabledException(m),
+            "KMSInvalidStateException" => Self::KMSInvalidStateException(m),
+            "UnsupportedOperationException" => Self::UnsupportedOperationException(m),
+            "ValidationException" => Self::ValidationException(m),
+            "InvalidCiphertextException" => Self::InvalidCiphertextException(m),
+            "IncorrectKeyException" => Self::IncorrectKeyException(m),
+            "IncorrectKeyMaterialException" => Self::IncorrectKeyMaterialException(m),
+            "ExpiredImportTokenException" => Self::ExpiredImportTokenException(m),
+            "InvalidImportTokenException" => Self::InvalidImportTokenException(m),
+            "LimitExceededException" => Self::LimitExceededException(m),
+            "ConflictException" => Self::ConflictException(m),
+            "AlreadyExistsException" => Self::AlreadyExistsException(m),
+            "InvalidAliasNameException" => Self::InvalidAliasNameException(m),
+            "NotAuthorizedException" => Self::NotAuthorizedException(m),
+            "DryRunOperationException" => Self::DryRunOperationException(m),
+            "KMSInternalException" => Self::KMSInternalException(m),
+            _ => return None,
+        })
+    }
+
     /// True for faults of the service (HTTP 5xx), false for client errors.
     pub fn is_fault(&self) -> bool {
         matches!(self, Self::KMSInternalException(_))

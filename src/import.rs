@@ -125,6 +125,27 @@ impl ImportParameters {
         )
     }
 
+    /// The RSA private key as PKCS#8 DER (zeroized on drop), for sealing
+    /// under the root key (feature `durable`).
+    pub(crate) fn private_key_der(&self) -> Option<Zeroizing<Vec<u8>>> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let doc = self.private_key.to_pkcs8_der().ok()?;
+        Some(Zeroizing::new(doc.as_bytes().to_vec()))
+    }
+
+    /// Parameters restored from their sealed record (feature `durable`);
+    /// `None` when the DER is not an RSA private key.
+    pub(crate) fn restore(
+        der: &[u8],
+        generation: u64,
+        algorithm: WrappingAlgorithm,
+        valid_to: u64,
+    ) -> Option<Self> {
+        use rsa::pkcs8::DecodePrivateKey;
+        let sk = PrivateKey::from_pkcs8_der(der).ok()?;
+        Some(Self::new(sk, generation, algorithm, valid_to).0)
+    }
+
     /// Unwraps `wrapped` with this wrapping key and algorithm. `None` when it
     /// cannot be unwrapped (InvalidCiphertextException).
     pub fn unwrap(&self, wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
@@ -183,6 +204,16 @@ impl TokenSigner {
     pub fn new() -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
         random_bytes(&mut secret[..]);
+        Self { secret }
+    }
+
+    /// The HMAC secret, for sealing under the root key (feature `durable`).
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// A signer restored from its sealed secret (feature `durable`).
+    pub fn from_secret(secret: Zeroizing<[u8; 32]>) -> Self {
         Self { secret }
     }
 

@@ -242,6 +242,15 @@ impl<S: State, O: KeyOrigin> Key<S, O> {
         }
     }
 
+    /// A key in state `S` from its core, for restoring a persisted store
+    /// (feature `durable`): the record names the state it was saved in.
+    pub(crate) fn from_core(core: KeyCore) -> Self {
+        Key {
+            core,
+            _marker: PhantomData,
+        }
+    }
+
     fn into_state<T: State>(self) -> Key<T, O> {
         Key {
             core: self.core,

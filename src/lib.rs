@@ -56,6 +56,8 @@ pub mod clock;
 #[cfg(feature = "conform")]
 pub mod conform;
 pub mod crypto;
+#[cfg(feature = "durable")]
+pub mod durable;
 pub mod error;
 pub mod fuzzing;
 #[cfg(doctest)]

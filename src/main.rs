@@ -87,6 +87,8 @@ fn serve(args: &[String]) -> i32 {
         "usage: kms-lifecycle serve [--addr 127.0.0.1:4599] [--rules classic|current]
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
        [--threads N] [--identities FILE]
+       [--data-dir DIR --root-key-file FILE]
+       [--max-events N] [--max-event-age-days D]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Without --identities, any SigV4 credentials are accepted: there is no
@@ -95,7 +97,15 @@ SigV4-signed by a principal of FILE and is authorized by the key policy and
 the principal's IAM policies, as AWS KMS does.
 With --clock manual, KmsLifecycle.GetClock / AdvanceClock move time.
 --threads sets the request worker threads (default: one per core); RSA
-wrapping keys are generated on one more thread of their own.";
+wrapping keys are generated on one more thread of their own.
+With --data-dir, the store is kept in DIR (redb) and survives restarts: every
+change is on disk before its response is sent. Key material is sealed under
+the root key in FILE (64 hex digits; made with permissions 0600 if absent;
+keep it outside DIR). Without --data-dir the store is in memory only.
+The audit trail and the alarms keep at most --max-events records each
+(default 100000) and none older than --max-event-age-days (default 90);
+KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker (without Limit:
+every record kept).";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -128,6 +138,26 @@ wrapping keys are generated on one more thread of their own.";
                 cfg.account = value.clone();
                 value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
             }
+            "--max-events" => value
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .map(|n| cfg.retention.max_records = n)
+                .is_some(),
+            "--max-event-age-days" => value
+                .parse::<u64>()
+                .ok()
+                .filter(|&d| (1..=36_500).contains(&d))
+                .map(|d| cfg.retention.max_age = d * 86_400)
+                .is_some(),
+            "--data-dir" => {
+                cfg.data_dir = Some(value.into());
+                !value.is_empty()
+            }
+            "--root-key-file" => {
+                cfg.root_key_file = Some(value.into());
+                !value.is_empty()
+            }
             "--threads" => match value.parse::<usize>() {
                 Ok(n @ 1..=256) => {
                     cfg.threads = Some(n);
@@ -143,6 +173,10 @@ wrapping keys are generated on one more thread of their own.";
     }
     if start.is_some() && !manual {
         eprintln!("--start needs --clock manual");
+        return 2;
+    }
+    if cfg.data_dir.is_some() != cfg.root_key_file.is_some() {
+        eprintln!("--data-dir and --root-key-file go together");
         return 2;
     }
     if manual {

@@ -26,7 +26,8 @@
 
 use crate::api::WrappingKeySpec;
 use crate::authz::{self, Identities, sigv4};
-use crate::clock::{ManualClock, SystemClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::durable::{Durable, DurableError, Identity};
 use crate::import::{FreshWrappingKeys, WrappingKeySource};
 use crate::policy::Principal;
 use crate::rules::Rules;
@@ -42,7 +43,7 @@ use hyper_util::rt::TokioIo;
 use rsa::PrivateKey;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -69,6 +70,15 @@ pub struct ServerConfig {
     /// `--identities FILE`: authenticate (SigV4) and authorize every request.
     /// `None`: no authentication, as before.
     pub identities: Option<Arc<Identities>>,
+    /// `Some(dir)`: the store lives in `dir` and survives restarts
+    /// (`--data-dir`, [`crate::durable`]); `None`: in memory only.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The root key that seals the data directory (`--root-key-file`;
+    /// required with `data_dir`, made 0600 when absent).
+    pub root_key_file: Option<std::path::PathBuf>,
+    /// How much of the audit trail and alarms is kept (`--max-events`,
+    /// `--max-event-age-days`; on disk too with `data_dir`).
+    pub retention: crate::store::Retention,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +91,9 @@ impl Default for ServerConfig {
             account: "111122223333".into(),
             threads: None,
             identities: None,
+            data_dir: None,
+            root_key_file: None,
+            retention: crate::store::Retention::default(),
         }
     }
 }
@@ -167,6 +180,11 @@ pub struct ServerState {
     region: String,
     /// The account of ARNs, which STS `GetCallerIdentity` answers.
     account: String,
+    /// The data directory (`--data-dir`); locked only under `kms`.
+    durable: Option<Mutex<Durable>>,
+    /// Set when a commit failed: memory and disk may differ, so every later
+    /// request is refused until a restart.
+    failed: AtomicBool,
 }
 
 /// The store under its lock, for the wire layer: locked per call.
@@ -174,6 +192,9 @@ struct Locked<'a> {
     state: &'a ServerState,
     /// A wrapping key generated before the lock for this call.
     wrapping_key: Mutex<Option<(WrappingKeySpec, PrivateKey)>>,
+    /// Set when the call's changes could not be committed: it is then not
+    /// acknowledged.
+    commit_failed: AtomicBool,
 }
 
 impl WithStore for Locked<'_> {
@@ -194,6 +215,10 @@ impl WithStore for Locked<'_> {
                 .unwrap_or_else(|p| p.into_inner()) = key;
         }
         let r = f(&mut kms);
+        // Committed under the lock, before the response is encoded (issue 17).
+        if self.state.persist(&mut kms).is_err() {
+            self.commit_failed.store(true, Ordering::SeqCst);
+        }
         if handed {
             // Not used (the call failed before generating): drop it, still
             // under the lock, so that no other call receives it.
@@ -209,22 +234,68 @@ impl WithStore for Locked<'_> {
 }
 
 impl ServerState {
-    /// A store built from `config`.
+    /// A store built from `config`. Panics when `config.data_dir` cannot be
+    /// opened; use [`Self::open`] to get the error.
     pub fn new(config: &ServerConfig) -> Self {
+        Self::open(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A store built from `config`: in memory, or restored from
+    /// `config.data_dir`, with every event that fell due while the server was
+    /// down applied in order (spec §10) and committed.
+    pub fn open(config: &ServerConfig) -> Result<Self, DurableError> {
         let handoff = Handoff::default();
         let b = Kms::builder()
             .rules(config.rules.clone())
             .region(config.region.clone())
             .account(config.account.clone())
-            .wrapping_keys(handoff.clone());
-        let (kms, clock) = match config.manual_clock_start {
-            Some(start) => {
-                let clock = ManualClock::new(start);
-                (b.clock(clock.clone()).build(), Some(clock))
-            }
-            None => (b.clock(SystemClock).build(), None),
+            .wrapping_keys(handoff.clone())
+            .retention(config.retention);
+        let Some(dir) = &config.data_dir else {
+            let (kms, clock) = match config.manual_clock_start {
+                Some(start) => {
+                    let clock = ManualClock::new(start);
+                    (b.clock(clock.clone()).build(), Some(clock))
+                }
+                None => (b.clock(SystemClock).build(), None),
+            };
+            return Ok(Self {
+                kms: Mutex::new(kms),
+                clock,
+                handoff,
+                keygen: KeyGenerator::start(),
+                identities: config.identities.clone(),
+                region: config.region.clone(),
+                account: config.account.clone(),
+                durable: None,
+                failed: AtomicBool::new(false),
+            });
         };
-        Self {
+        let root = config.root_key_file.as_deref().ok_or_else(|| {
+            DurableError("--data-dir needs --root-key-file (the root key that seals the store; made with permissions 0600 when absent)".into())
+        })?;
+        let identity = Identity {
+            rules: config.rules.name.to_string(),
+            region: config.region.clone(),
+            account: config.account.clone(),
+        };
+        let opened = Durable::open(dir, root, &identity)?;
+        // The manual clock resumes where it stopped (time never goes back).
+        let clock = config
+            .manual_clock_start
+            .map(|start| ManualClock::new(opened.manual_clock.unwrap_or(0).max(start)));
+        let b = match &clock {
+            Some(c) => b.clock(c.clone()),
+            None => b.clock(SystemClock),
+        };
+        let mut kms = Kms::restore(b, &opened.image)
+            .map_err(|e| DurableError(format!("{}: {e}; it was left unchanged", dir.display())))?;
+        kms.track_changes();
+        kms.set_retention(config.retention);
+        kms.tick();
+        let mut durable = opened.durable;
+        durable.commit(&kms.drain_changes(), clock.as_ref().map(|c| c.now()))?;
+        Ok(Self {
             kms: Mutex::new(kms),
             clock,
             handoff,
@@ -232,7 +303,32 @@ impl ServerState {
             identities: config.identities.clone(),
             region: config.region.clone(),
             account: config.account.clone(),
-        }
+            durable: Some(Mutex::new(durable)),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// Writes what the last call changed. On failure every later request is
+    /// refused (memory and disk may differ).
+    fn persist(&self, kms: &mut Kms) -> Result<(), DurableError> {
+        let Some(d) = &self.durable else {
+            return Ok(());
+        };
+        let changes = kms.drain_changes();
+        let mut d = d.lock().unwrap_or_else(|p| p.into_inner());
+        d.commit(&changes, self.clock.as_ref().map(|c| c.now()))
+            .inspect_err(|e| {
+                self.failed.store(true, Ordering::SeqCst);
+                eprintln!("kms-lifecycle: the data directory could not be written: {e}");
+            })
+    }
+
+    /// The number of keys in the store (deleted ones included).
+    pub fn key_count(&self) -> usize {
+        self.kms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .key_count()
     }
 
     /// How many RSA wrapping keys the store had to generate itself, under
@@ -312,12 +408,16 @@ impl ServerState {
         if let Err(r) = self.check_protocol(target, content_type) {
             return r;
         }
+        if self.failed.load(Ordering::SeqCst) {
+            return store_failed();
+        }
         let target = target.unwrap_or_default();
         let locked = Locked {
             state: self,
             wrapping_key: Mutex::new(wrapping_key),
+            commit_failed: AtomicBool::new(false),
         };
-        if let Some(op) = target.strip_prefix(KMS_PREFIX) {
+        let r = if let Some(op) = target.strip_prefix(KMS_PREFIX) {
             match caller {
                 // Identities mode: authorization and the call under one
                 // acquisition of the lock (the key policy it reads cannot
@@ -343,7 +443,11 @@ impl ServerState {
                 "UnknownOperationException",
                 &format!("Unknown target {}", target.escape_default()),
             )
+        };
+        if locked.commit_failed.load(Ordering::SeqCst) {
+            return store_failed();
         }
+        r
     }
 
     /// STS `GetCallerIdentity` over the AWS query protocol, for clients
@@ -388,6 +492,8 @@ impl ServerState {
         #[serde(rename_all = "PascalCase", default)]
         struct Since {
             since: Option<crate::api::Timestamp>,
+            limit: Option<i64>,
+            marker: Option<String>,
         }
         let unsupported = || {
             WireResponse::error(
@@ -434,8 +540,37 @@ impl ServerState {
                 };
                 kms.tick();
                 let since = s.since.map(|t| t.0).unwrap_or(0);
-                let events = kms.events_since(since);
-                WireResponse::ok(&serde_json::json!({ "Events": events }))
+                // As AWS lists page: Limit 1..=1000, Marker from the
+                // previous page's NextMarker. Without Limit, every record
+                // kept (at most the retention bound, `--max-events`), as
+                // before pages existed.
+                let limit = s.limit.unwrap_or(i64::MAX);
+                if s.limit.is_some() && !(1..=1000).contains(&limit) {
+                    return WireResponse::error(
+                        400,
+                        "ValidationException",
+                        &format!(
+                            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000"
+                        ),
+                    );
+                }
+                match kms.events_page(
+                    since,
+                    s.marker.as_deref(),
+                    usize::try_from(limit).unwrap_or(usize::MAX),
+                ) {
+                    Ok(page) => {
+                        let mut v = serde_json::json!({
+                            "Events": page.events,
+                            "Truncated": page.next_marker.is_some(),
+                        });
+                        if let Some(m) = page.next_marker {
+                            v["NextMarker"] = serde_json::json!(m);
+                        }
+                        WireResponse::ok(&v)
+                    }
+                    Err(m) => WireResponse::error(400, "InvalidMarkerException", &m),
+                }
             }
             "ListAlarms" => WireResponse::ok(&serde_json::json!({ "Alarms": kms.alarms() })),
             other => WireResponse::error(
@@ -609,6 +744,14 @@ fn insert_request_id(resp: &mut Response<Full<Bytes>>) {
     }
 }
 
+fn store_failed() -> WireResponse {
+    WireResponse::error(
+        500,
+        "KMSInternalException",
+        "The data directory could not be written; the server refuses requests until it is restarted.",
+    )
+}
+
 fn to_http(r: WireResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
@@ -774,8 +917,15 @@ pub fn run(config: ServerConfig) -> std::io::Result<()> {
     }
     let rt = rt.enable_all().build()?;
     rt.block_on(async move {
+        let state = Arc::new(ServerState::open(&config).map_err(std::io::Error::other)?);
         let listener = TcpListener::bind(config.addr).await?;
-        let state = Arc::new(ServerState::new(&config));
+        if let Some(dir) = &config.data_dir {
+            eprintln!(
+                "kms-lifecycle: store in {} ({} keys restored)",
+                dir.display(),
+                state.key_count()
+            );
+        }
         eprintln!(
             "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {}, {} worker threads)",
             listener.local_addr()?,

@@ -30,6 +30,7 @@ impl Kms {
                 )));
             }
             let now = kms.clock.now();
+            kms.touch_alias(&req.alias_name);
             kms.aliases.insert(
                 req.alias_name.clone(),
                 AliasEntry {
@@ -60,6 +61,7 @@ impl Kms {
             }
             kms.alias_target_checks(idx)?;
             let now = kms.clock.now();
+            kms.touch_alias(&req.alias_name);
             if let Some(a) = kms.aliases.get_mut(&req.alias_name) {
                 a.target = idx;
                 a.updated = now;
@@ -77,6 +79,7 @@ impl Kms {
             }
             match kms.aliases.remove(&req.alias_name) {
                 Some(a) => {
+                    kms.touch_alias(&req.alias_name);
                     trail.key = Some(a.target);
                     Ok(Empty {})
                 }

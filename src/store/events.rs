@@ -23,6 +23,7 @@ impl Kms {
             // Expired parameters: drop (and so zeroize) the RSA key.
             EV_PARAMS if self.params.get(&idx).is_some_and(|p| p.valid_to == t) => {
                 self.params.remove(&idx);
+                self.touch_key(idx);
             }
             EV_DELETE => {
                 let due = matches!(&self.keys[idx as usize],
@@ -109,6 +110,8 @@ impl Kms {
         let id = self.keys[idx as usize].id();
         self.keys[idx as usize] = AnyKey::Deleted(Deleted { id });
         self.params.remove(&idx);
+        self.touch_key(idx);
+        self.touch_aliases_of(idx);
         #[cfg(feature = "test-bugs")]
         let keep_aliases = self.bugs.alias_survives_deletion;
         #[cfg(not(feature = "test-bugs"))]
@@ -126,7 +129,8 @@ impl Kms {
         idx: u32,
         material: Option<[u8; 32]>,
     ) {
-        self.audit.push(Record {
+        self.audit_total += 1;
+        self.audit.push_back(Record {
             time: t,
             name,
             key: Some(idx),
@@ -134,6 +138,7 @@ impl Kms {
             error: None,
             internal: true,
         });
+        self.trim(self.clock.now());
     }
 
     /// Puts every deadline of key `idx` in the event queue.
@@ -184,6 +189,7 @@ impl Kms {
 
     pub(super) fn put(&mut self, idx: u32, k: AnyKey) {
         self.keys[idx as usize] = k;
+        self.touch_key(idx);
         self.schedule(idx);
     }
 
@@ -195,19 +201,29 @@ impl Kms {
     ) -> KmsResult<T> {
         self.tick();
         let mut trail = Trail::default();
-        let r = f(self, &mut trail);
+        let r = f(self, &mut trail).map_err(retention::truncate_error);
+        // A call that only reads leaves its key as it was (a key it creates,
+        // an AWS managed key, and every event it applied are tracked where
+        // they happen).
+        if let Some(idx) = trail.key
+            && !READ_ONLY.contains(&op)
+        {
+            self.touch_key(idx);
+        }
         let now = self.clock.now();
         let error = r.as_ref().err().map(|e| Box::new(e.clone()));
         if let Some(e) = &error
             && e.message().ends_with(" is pending deletion.")
         {
-            self.alarms.push(Alarm {
+            self.alarms_total += 1;
+            self.alarms.push_back(Alarm {
                 time: now,
                 key_arn: trail.key.map(|i| self.arn_idx(i)).unwrap_or_default(),
                 operation: op,
             });
         }
-        self.audit.push(Record {
+        self.audit_total += 1;
+        self.audit.push_back(Record {
             time: now,
             name: op,
             key: trail.key,
@@ -215,6 +231,25 @@ impl Kms {
             error,
             internal: false,
         });
+        self.trim(now);
         r
     }
 }
+
+/// The operations that change no key of theirs (they may create an AWS
+/// managed key, tracked by `insert_key`).
+const READ_ONLY: &[&str] = &[
+    "DescribeKey",
+    "ListKeys",
+    "ListResourceTags",
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GetKeyRotationStatus",
+    "ListKeyRotations",
+    "ListAliases",
+    "GetKeyPolicy",
+    "ListKeyPolicies",
+];

@@ -13,13 +13,16 @@ mod deletion;
 mod events;
 mod import;
 mod keys;
+pub mod persist;
 mod policy;
 mod resolve;
+mod retention;
 mod rotation;
 mod validation;
 
 use aliases::*;
 pub use policy::{MAX_POLICY_BYTES, POLICY_NAME, default_key_policy, managed_key_policy};
+pub use retention::{EventPage, MAX_MESSAGE, Retention};
 use validation::*;
 
 use crate::api::*;
@@ -30,7 +33,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::import::{FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource};
 use crate::key::*;
 use crate::rules::Rules;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -230,8 +233,17 @@ pub struct Kms {
     params: HashMap<u32, ImportParameters>,
     import_generation: u64,
     queue: BTreeSet<(u64, u8, u32)>,
-    audit: Vec<Record>,
-    alarms: Vec<Alarm>,
+    audit: VecDeque<Record>,
+    alarms: VecDeque<Alarm>,
+    retention: Retention,
+    /// Audit records and alarms ever made (the next one's sequence number).
+    audit_total: u64,
+    alarms_total: u64,
+    /// Sequence numbers from which records are not yet drained.
+    audit_saved: u64,
+    alarms_saved: u64,
+    /// Changes not yet drained ([`Kms::track_changes`]); `None`: not tracked.
+    journal: Option<Box<persist::Journal>>,
     signer: TokenSigner,
     wrapping: Arc<dyn WrappingKeySource>,
     /// The calling principal (`serve --identities`); `None`: the account root.
@@ -259,9 +271,16 @@ pub struct KmsBuilder {
     region: String,
     account: String,
     wrapping: Arc<dyn WrappingKeySource>,
+    retention: Retention,
 }
 
 impl KmsBuilder {
+    /// How much of the audit trail and alarms is kept (default
+    /// [`Retention::UNBOUNDED`]; `serve` uses [`Retention::default`]).
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
     /// The rule set (default `current`).
     pub fn rules(mut self, rules: Rules) -> Self {
         self.rules = rules;
@@ -300,8 +319,14 @@ impl KmsBuilder {
             params: HashMap::new(),
             import_generation: 0,
             queue: BTreeSet::new(),
-            audit: Vec::new(),
-            alarms: Vec::new(),
+            audit: VecDeque::new(),
+            alarms: VecDeque::new(),
+            retention: self.retention,
+            audit_total: 0,
+            alarms_total: 0,
+            audit_saved: 0,
+            alarms_saved: 0,
+            journal: None,
             signer: TokenSigner::new(),
             wrapping: self.wrapping,
             caller: None,
@@ -398,6 +423,7 @@ impl Kms {
             region: "us-east-1".into(),
             account: "111122223333".into(),
             wrapping: Arc::new(FreshWrappingKeys),
+            retention: Retention::UNBOUNDED,
         }
     }
 
@@ -437,6 +463,12 @@ impl Kms {
             queue: self.queue.clone(),
             audit: self.audit.clone(),
             alarms: self.alarms.clone(),
+            retention: self.retention,
+            audit_total: self.audit_total,
+            alarms_total: self.alarms_total,
+            audit_saved: self.audit_saved,
+            alarms_saved: self.alarms_saved,
+            journal: None,
             signer: self.signer.clone(),
             wrapping: self.wrapping.clone(),
             caller: self.caller.clone(),
@@ -514,9 +546,12 @@ impl Kms {
         }
     }
 
-    /// The pending-deletion alarms (spec §6, §8), oldest first.
+    /// The pending-deletion alarms (spec §6, §8), oldest first (those kept:
+    /// [`Retention`]).
     pub fn alarms(&self) -> &[Alarm] {
-        &self.alarms
+        // Kept contiguous by every change (`trim`), so this is all of them.
+        debug_assert!(self.alarms.as_slices().1.is_empty());
+        self.alarms.as_slices().0
     }
 
     /// The state of a key by id, without recording a call; `None` when the key

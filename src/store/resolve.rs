@@ -142,6 +142,7 @@ impl Kms {
         let idx = self.keys.len() as u32;
         self.index.insert(k.id(), idx);
         self.keys.push(k);
+        self.touch_key(idx);
         self.schedule(idx);
         idx
     }
@@ -165,6 +166,7 @@ impl Kms {
         );
         k.enable_rotation(self.rules.managed_rotation_days, now);
         let idx = self.insert_key(AnyKey::Enabled(k));
+        self.touch_alias(alias);
         self.aliases.insert(
             alias.to_string(),
             AliasEntry {
