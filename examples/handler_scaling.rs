@@ -42,7 +42,7 @@ fn run(state: &Arc<ServerState>, key: &str, ct: &str, threads: usize, seconds: u
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 while Instant::now() < end && n < 100_000_000 {
-                    let (op, body) = if n % 2 == 0 {
+                    let (op, body) = if n.is_multiple_of(2) {
                         ("Encrypt", &enc)
                     } else {
                         ("Decrypt", &dec)
