@@ -243,26 +243,9 @@ pub fn cells_of(s: &State, a: &Action) -> Vec<(&'static str, Option<u8>)> {
             Some(_) => vec![],
         },
         Action::ReEncrypt { ct, dest } => vec![ct_key(ct), via(dest)],
-        Action::EnableKey { key }
-        | Action::DisableKey { key }
-        | Action::EnableKeyRotation { key, .. }
-        | Action::DisableKeyRotation { key }
-        | Action::GetKeyRotationStatus { key }
-        | Action::RotateKeyOnDemand { key }
-        | Action::ScheduleKeyDeletion { key, .. }
-        | Action::CancelKeyDeletion { key }
-        | Action::GetParametersForImport { key }
-        | Action::ImportKeyMaterial { key, .. }
-        | Action::DeleteImportedKeyMaterial { key, .. }
-        | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. }
-        | Action::GetKeyPolicy { key }
-        | Action::ListKeyPolicies { key }
-        | Action::PutKeyPolicy { key, .. } => vec![Some(key)],
-        Action::CreateKey { .. }
-        | Action::UseManagedAlias
-        | Action::DeleteAlias { .. }
-        | Action::Advance(_) => vec![],
+        // Every other operation on a key names it directly (management,
+        // import, aliases as the target, key policies); the rest name none.
+        _ => a.direct_key().map(Some).into_iter().collect(),
     };
     keys.into_iter()
         .filter(|k| k.is_none_or(|k| (k as usize) < s.keys.len()))
