@@ -2,25 +2,12 @@
 //! step and is broken by a step that keeps or revives deleted material (the
 //! escaped defect of issue 12, written as a model step).
 
-use kms_lifecycle_model::properties::TRANSITION_RULES;
 use kms_lifecycle_model::{
-    Action, DAY, ImportType, MaterialRef, Origin, Response, Rules, State, TokenRef, ValidToChoice,
-    step,
+    Action, DAY, ImportType, MaterialRef, Origin, Rules, State, TokenRef, ValidToChoice,
 };
 
-fn rule(name: &str) -> kms_lifecycle_model::properties::TransitionRule {
-    TRANSITION_RULES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no transition rule {name}"))
-        .1
-}
-
-fn run(rules: &Rules, s: &State, a: Action) -> (Response, State) {
-    let mut out = step(rules, s, &a);
-    assert_eq!(out.len(), 1, "{a:?} applicable, one outcome");
-    out.remove(0)
-}
+mod common;
+use common::{rule, run};
 
 fn import(material: u8, import_type: Option<ImportType>, expires: ValidToChoice) -> Action {
     Action::ImportKeyMaterial {

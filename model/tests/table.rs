@@ -8,22 +8,11 @@
 
 use kms_lifecycle_model::properties::TRANSITION_RULES;
 use kms_lifecycle_model::{
-    Action, Ctx, DAY, Exception, KeyRef, OkSummary, Origin, Response, Rules, State, step,
+    Action, Ctx, DAY, Exception, KeyRef, OkSummary, Origin, Response, Rules, State,
 };
 
-fn rule(name: &str) -> kms_lifecycle_model::properties::TransitionRule {
-    TRANSITION_RULES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no transition rule {name}"))
-        .1
-}
-
-fn run(rules: &Rules, s: &State, a: Action) -> (Response, State) {
-    let mut out = step(rules, s, &a);
-    assert_eq!(out.len(), 1, "{a:?} applicable, one outcome");
-    out.remove(0)
-}
+mod common;
+use common::{rule, run};
 
 fn state(rules: &Rules, actions: &[Action]) -> State {
     let mut s = State::initial(1);
