@@ -9,17 +9,18 @@
 //! persists its seed in `proptest-regressions/differential.txt`.
 //!
 //! Sequences: 1–119 calls (broad), 1–199 (import histories).
-//! `PROPTEST_CASES` sets the number of sequences per rule set (default 64);
-//! the soak command is in docs/verification.md.
+//! `PROPTEST_CASES` sets the number of sequences per rule set (default 512),
+//! `PROPTEST_RNG_SEED` their seed (default fixed, [`DEFAULT_SEED`]); the soak
+//! command is in docs/verification.md.
 
 mod harness;
 
 use harness::generator::{ClassicImportRef, ClassicRef, CurrentImportRef, CurrentRef, RefState};
-use harness::{Sut, model_rules};
+use harness::{CELLS, Sut, model_rules};
 use kms_lifecycle_model as model;
 use model::Action;
 use proptest::prelude::*;
-use proptest_state_machine::{StateMachineTest, prop_state_machine};
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 
 macro_rules! machine {
     ($refm:ident, $test:ident) => {
@@ -46,9 +47,29 @@ machine!(CurrentRef, CurrentTest);
 machine!(ClassicImportRef, ClassicImportTest);
 machine!(CurrentImportRef, CurrentImportTest);
 
-prop_state_machine! {
-    #![proptest_config(ProptestConfig {
-        cases: 64,
+/// The seed of the default run. The §3 coverage gate below is a claim about
+/// this run, so `cargo test` draws the same sequences every time and a miss
+/// or a failure reproduces; soaks draw fresh ones with
+/// `PROPTEST_RNG_SEED=<any u64>` (docs/verification.md).
+const DEFAULT_SEED: u64 = 13;
+
+fn config() -> ProptestConfig {
+    let from_env = ProptestConfig::default();
+    let set = |var: &str| std::env::var_os(var).is_some();
+    ProptestConfig {
+        // 512 sequences per generator mode: with fewer, some §3 cells of
+        // EXTERNAL keys with material (a short window) go unhit for some
+        // seeds (64: 4–18 of 200 missed under classic; 256: 0–1).
+        cases: if set("PROPTEST_CASES") {
+            from_env.cases
+        } else {
+            512
+        },
+        rng_seed: if set("PROPTEST_RNG_SEED") {
+            from_env.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(DEFAULT_SEED)
+        },
         // Actions whose preconditions fail are rejected and redrawn: about
         // 1.4 per sequence, which passes proptest's default limit (65,536)
         // in a soak of 100,000 sequences.
@@ -57,24 +78,73 @@ prop_state_machine! {
         max_shrink_time: 60_000,
         // Failure seeds in the top-level proptest-regressions/ folder.
         failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/differential.txt"),
+            proptest::test_runner::FileFailurePersistence::Direct(
+                "proptest-regressions/differential.txt",
+            ),
         )),
-        .. ProptestConfig::default()
-    })]
+        ..from_env
+    }
+}
 
-    #[test]
-    fn implementation_matches_model_classic(sequential 1..120 => ClassicTest);
+/// Runs one machine's sequences (`PROPTEST_CASES` of them, default 512) with
+/// proptest's shrinking and failure persistence, as `prop_state_machine!`
+/// does, on this thread.
+fn run<T>(sizes: std::ops::Range<usize>)
+where
+    T: StateMachineTest<SystemUnderTest = Sut>,
+    T::Reference: ReferenceStateMachine<State = RefState, Transition = Action>,
+{
+    proptest!(config(), |((initial, transitions, seen) in T::Reference::sequential_strategy(sizes.clone()))| {
+        T::test_sequential(config(), initial, transitions, seen)
+    });
+}
 
-    #[test]
-    fn implementation_matches_model_current(sequential 1..120 => CurrentTest);
+/// The differential run of one rule set: broad sequences (1–119 calls), then
+/// import histories on purpose (generator mode `ImportHistory`, 1–199 calls:
+/// imports, rotations, expiries, deletions with and without KeyMaterialId,
+/// reimports). Then its reach is measured: every spec §3 cell (operation ×
+/// key state × origin × AWS managed, `model::table`) that a key of these
+/// sequences can be in must have been hit by some step, or the test fails
+/// and names the cells missed.
+fn differential_run<Broad, Import>(rules: model::Rules)
+where
+    Broad: StateMachineTest<SystemUnderTest = Sut>,
+    Broad::Reference: ReferenceStateMachine<State = RefState, Transition = Action>,
+    Import: StateMachineTest<SystemUnderTest = Sut>,
+    Import::Reference: ReferenceStateMachine<State = RefState, Transition = Action>,
+{
+    run::<Broad>(1..120);
+    run::<Import>(1..200);
+    let hit = CELLS.with(|c| c.hit());
+    let wanted = model::table::possible_cells(&rules);
+    let missed = model::table::missed(&wanted, &hit);
+    eprintln!(
+        "{}: spec §3 cells hit by the differential run: {} of {}",
+        rules.name(),
+        wanted.len() - missed.len(),
+        wanted.len()
+    );
+    assert!(
+        missed.is_empty(),
+        "{}: the differential run never reached these spec §3 cells (a generator \
+         that cannot reach a cell cannot find a defect in it): {}",
+        rules.name(),
+        missed
+            .iter()
+            .map(|c| c.label())
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}
 
-    /// Import histories on purpose (generator mode `ImportHistory`): long
-    /// sequences of imports, rotations, expiries, deletions and reimports.
-    #[test]
-    fn implementation_matches_model_on_import_histories_classic(sequential 1..200 => ClassicImportTest);
+#[test]
+fn implementation_matches_model_classic() {
+    differential_run::<ClassicTest, ClassicImportTest>(model::Rules::classic());
+}
 
-    #[test]
-    fn implementation_matches_model_on_import_histories_current(sequential 1..200 => CurrentImportTest);
+#[test]
+fn implementation_matches_model_current() {
+    differential_run::<CurrentTest, CurrentImportTest>(model::Rules::current());
 }
 
 #[test]

@@ -18,6 +18,13 @@ pub mod minimize;
 /// Model time 0 on the implementation's clock (2026-01-01T00:00:00Z).
 pub const START: u64 = 1_767_225_600;
 
+thread_local! {
+    /// The spec §3 cells (operation × key state × origin × managed) that the
+    /// steps run on this thread hit (`model::table`); the differential test
+    /// fails on a cell its run could reach but did not.
+    pub static CELLS: model::table::Coverage = model::table::Coverage::default();
+}
+
 /// One RSA wrapping key per test binary: key generation is slow.
 pub static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
 
@@ -462,6 +469,7 @@ impl Sut {
     /// compares the response and everything observable afterwards.
     pub fn step_and_compare(&mut self, rules: &model::Rules, a: &Action) -> Result<(), String> {
         self.trace.push(*a);
+        CELLS.with(|c| c.record(&self.prev, a));
         let mut outs = model::step(rules, &self.prev, a);
         if outs.is_empty() {
             return Err(format!("action not applicable in the model: {a:?}"));
