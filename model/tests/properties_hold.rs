@@ -81,3 +81,75 @@ fn every_property_holds_and_every_claim_is_reached_on_the_small_configurations()
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// What the checker cannot reach (its actions are enumerated in range and it
+/// runs `step` strictly), pinned directly: the first survivors of
+/// `scripts/mutants-model` (docs/verification.md §5a).
+#[test]
+fn step_answers_nothing_out_of_range_and_the_oracle_mode_allows_both_answers() {
+    use kms_lifecycle_model::{Action, Config, Ctx, Exception, KeyRef, State, step, step_with};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
+    let empty = State::initial(1);
+    let s = one(
+        &empty,
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+    );
+    // Out of range: a ciphertext or an alias slot that does not exist.
+    for a in [
+        Action::Decrypt {
+            ct: 0,
+            ctx: Ctx::A,
+            key: None,
+        },
+        Action::Decrypt {
+            ct: 0,
+            ctx: Ctx::A,
+            key: Some(KeyRef::Key(0)),
+        },
+        Action::UpdateAlias { alias: 1, key: 0 },
+        Action::UpdateAlias { alias: 0, key: 1 },
+    ] {
+        assert!(
+            step(&rules, &s, &a).is_empty(),
+            "{a:?} must not be applicable"
+        );
+    }
+    // Cryptography on a key pending deletion: KMSInvalidStateException, and
+    // in the oracle's lenient mode DisabledException too (spec §3, §6).
+    let pd = one(
+        &s,
+        Action::ScheduleKeyDeletion {
+            key: 0,
+            window_days: Some(7),
+        },
+    );
+    let enc = Action::Encrypt {
+        key: KeyRef::Key(0),
+        ctx: Ctx::A,
+    };
+    let answers = |c: &Config| {
+        step_with(&rules, c, &pd, &enc)
+            .iter()
+            .map(|(r, _)| r.outcome.err())
+            .collect::<Vec<_>>()
+    };
+    let strict = answers(&Config::default());
+    assert_eq!(strict, vec![Some(Exception::KMSInvalidStateException)]);
+    let lenient = answers(&Config { lenient: true });
+    assert_eq!(
+        lenient,
+        vec![
+            Some(Exception::KMSInvalidStateException),
+            Some(Exception::DisabledException)
+        ]
+    );
+    // A management operation on it is not cryptography: one answer.
+    let en = Action::EnableKey { key: 0 };
+    assert_eq!(
+        step_with(&rules, &Config { lenient: true }, &pd, &en).len(),
+        1
+    );
+}
