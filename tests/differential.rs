@@ -15,7 +15,7 @@
 
 mod harness;
 
-use harness::generator::{ClassicImportRef, ClassicRef, CurrentImportRef, CurrentRef, RefState};
+use harness::generator::{ClassicMixedRef, ClassicRef, CurrentMixedRef, CurrentRef, RefState};
 use harness::{CELLS, Sut, model_rules};
 use kms_lifecycle_model as model;
 use model::Action;
@@ -44,8 +44,8 @@ macro_rules! machine {
 
 machine!(ClassicRef, ClassicTest);
 machine!(CurrentRef, CurrentTest);
-machine!(ClassicImportRef, ClassicImportTest);
-machine!(CurrentImportRef, CurrentImportTest);
+machine!(ClassicMixedRef, ClassicImportTest);
+machine!(CurrentMixedRef, CurrentImportTest);
 
 /// The seed of the default run. The §3 coverage gate below is a claim about
 /// this run, so `cargo test` draws the same sequences every time and a miss
@@ -100,7 +100,7 @@ where
 }
 
 /// The differential run of one rule set: broad sequences (1–119 calls), then
-/// import histories on purpose (generator mode `ImportHistory`, 1–199 calls:
+/// import histories on purpose (generator mode `ImportHistoryMixed`, 1–199 calls:
 /// imports, rotations, expiries, deletions with and without KeyMaterialId,
 /// reimports). Then its reach is measured: every spec §3 cell (operation ×
 /// key state × origin × AWS managed, `model::table`) that a key of these
