@@ -440,7 +440,7 @@ pub fn on_demand_limit_and_conflict(
 
 // ----- coverage -------------------------------------------------------------------
 
-/// The table's operation names, in [`ROWS`] order (a cell's index is
+/// The table's operation names, in the order of the table's rows (a cell's index is
 /// `op × 10 + state × 2 + origin`, with a managed key's cells after them).
 pub const OPERATIONS: &[&str] = &[
     "Encrypt",
