@@ -367,7 +367,7 @@ mod foreign {
         let sink = out.clone();
         let mut target = Target::new("recorder", move || -> Box<dyn KmsApi> {
             Box::new(Recorder {
-                inner: InProcess::new(rules.clone(), crate::conform::DEFAULT_START),
+                inner: InProcess::new(rules, crate::conform::DEFAULT_START),
                 out: sink.clone(),
             })
         });

@@ -1,102 +1,80 @@
-//! The two rule sets of spec §1, as data.
+//! The two rule sets of spec §1, as data: the model crate's [`Rules`], used
+//! as is (one vocabulary: the reference and the model cannot disagree on a
+//! rule, because there is one value).
 //!
 //! `classic` is the behaviour of the course; `current` is AWS KMS in 2026. No
-//! code tests which preset is in use: every difference is a field here.
+//! code tests which preset is in use: every difference is a field of
+//! [`Rules`]. The wrapping key specs and algorithms GetParametersForImport
+//! accepts follow from three of its fields ([`wrapping_key_specs`],
+//! [`wrapping_algorithms`]).
 
 use crate::api::{WrappingAlgorithm, WrappingKeySpec};
+pub use kms_lifecycle_model::Rules;
 
-/// The rules a [`crate::Kms`] follows. Build one with [`Rules::classic`] or
-/// [`Rules::current`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rules {
-    /// Preset name (`classic` or `current`).
-    pub name: &'static str,
-    /// Whether `RotationPeriodInDays` may be given (else ValidationException).
-    pub rotation_period_configurable: bool,
-    /// Smallest accepted `RotationPeriodInDays`.
-    pub min_rotation_days: u32,
-    /// Largest accepted `RotationPeriodInDays`.
-    pub max_rotation_days: u32,
-    /// Period of customer managed keys when none is given.
-    pub default_rotation_days: u32,
-    /// Period of AWS managed keys (1095 days in the course, 365 today).
-    pub managed_rotation_days: u32,
-    /// Whether `RotateKeyOnDemand` exists.
-    pub on_demand_rotation: bool,
-    /// At most this many on-demand rotations per key.
-    pub on_demand_limit: u32,
-    /// Whether symmetric EXTERNAL keys may import `NEW_KEY_MATERIAL`.
-    pub new_key_material_import: bool,
-    /// Accepted wrapping key specs.
-    pub wrapping_key_specs: &'static [WrappingKeySpec],
-    /// Accepted wrapping algorithms.
-    pub wrapping_algorithms: &'static [WrappingAlgorithm],
-    /// Whether responses carry key material ids.
-    pub key_material_ids: bool,
-}
-
-impl Rules {
-    /// The course's rules.
-    pub fn classic() -> Self {
-        Self {
-            name: "classic",
-            rotation_period_configurable: false,
-            min_rotation_days: 365,
-            max_rotation_days: 365,
-            default_rotation_days: 365,
-            managed_rotation_days: 1095,
-            on_demand_rotation: false,
-            on_demand_limit: 0,
-            new_key_material_import: false,
-            wrapping_key_specs: &[WrappingKeySpec::Rsa2048],
-            wrapping_algorithms: &[
-                WrappingAlgorithm::RsaesOaepSha256,
-                WrappingAlgorithm::RsaesOaepSha1,
-                WrappingAlgorithm::RsaesPkcs1V15,
-            ],
-            key_material_ids: false,
-        }
-    }
-
-    /// AWS KMS as of 2026.
-    pub fn current() -> Self {
-        Self {
-            name: "current",
-            rotation_period_configurable: true,
-            min_rotation_days: 90,
-            max_rotation_days: 2560,
-            default_rotation_days: 365,
-            managed_rotation_days: 365,
-            on_demand_rotation: true,
-            on_demand_limit: 25,
-            new_key_material_import: true,
-            wrapping_key_specs: &[
-                WrappingKeySpec::Rsa2048,
-                WrappingKeySpec::Rsa3072,
-                WrappingKeySpec::Rsa4096,
-            ],
-            wrapping_algorithms: &[
-                WrappingAlgorithm::RsaesOaepSha256,
-                WrappingAlgorithm::RsaesOaepSha1,
-                WrappingAlgorithm::RsaAesKeyWrapSha256,
-                WrappingAlgorithm::RsaAesKeyWrapSha1,
-            ],
-            key_material_ids: true,
-        }
-    }
-
-    /// A preset by name: `classic` or `current`.
-    pub fn by_name(name: &str) -> Option<Self> {
-        match name {
-            "classic" => Some(Self::classic()),
-            "current" => Some(Self::current()),
-            _ => None,
-        }
+/// The wrapping key specs `rules` accepts, in the order error messages list
+/// them: RSA_2048, and RSA_3072 and RSA_4096 where
+/// [`Rules::large_wrapping_keys`].
+pub fn wrapping_key_specs(rules: &Rules) -> &'static [WrappingKeySpec] {
+    use WrappingKeySpec as S;
+    if rules.large_wrapping_keys {
+        &[S::Rsa2048, S::Rsa3072, S::Rsa4096]
+    } else {
+        &[S::Rsa2048]
     }
 }
 
-impl Default for Rules {
-    fn default() -> Self {
-        Self::current()
+/// The wrapping algorithms `rules` accepts, in the order error messages list
+/// them: the two RSAES_OAEP ones, RSAES_PKCS1_V1_5 where
+/// [`Rules::pkcs1_v15_allowed`], and the two RSA_AES_KEY_WRAP ones where
+/// [`Rules::aes_key_wrap_algorithms`].
+pub fn wrapping_algorithms(rules: &Rules) -> &'static [WrappingAlgorithm] {
+    use WrappingAlgorithm as A;
+    match (rules.pkcs1_v15_allowed, rules.aes_key_wrap_algorithms) {
+        (false, false) => &[A::RsaesOaepSha256, A::RsaesOaepSha1],
+        (true, false) => &[A::RsaesOaepSha256, A::RsaesOaepSha1, A::RsaesPkcs1V15],
+        (false, true) => &[
+            A::RsaesOaepSha256,
+            A::RsaesOaepSha1,
+            A::RsaAesKeyWrapSha256,
+            A::RsaAesKeyWrapSha1,
+        ],
+        (true, true) => &[
+            A::RsaesOaepSha256,
+            A::RsaesOaepSha1,
+            A::RsaesPkcs1V15,
+            A::RsaAesKeyWrapSha256,
+            A::RsaAesKeyWrapSha1,
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_presets_accept_what_aws_documents() {
+        use WrappingAlgorithm as A;
+        use WrappingKeySpec as S;
+        // The course: RSA_2048 only, and PKCS#1 v1.5 still accepted.
+        assert_eq!(wrapping_key_specs(&Rules::classic()), &[S::Rsa2048]);
+        assert_eq!(
+            wrapping_algorithms(&Rules::classic()),
+            &[A::RsaesOaepSha256, A::RsaesOaepSha1, A::RsaesPkcs1V15]
+        );
+        // AWS in 2026: three RSA sizes, the AES key wrap algorithms, no PKCS#1 v1.5.
+        assert_eq!(
+            wrapping_key_specs(&Rules::current()),
+            &[S::Rsa2048, S::Rsa3072, S::Rsa4096]
+        );
+        assert_eq!(
+            wrapping_algorithms(&Rules::current()),
+            &[
+                A::RsaesOaepSha256,
+                A::RsaesOaepSha1,
+                A::RsaAesKeyWrapSha256,
+                A::RsaAesKeyWrapSha1
+            ]
+        );
     }
 }

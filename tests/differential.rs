@@ -16,7 +16,7 @@
 mod harness;
 
 use harness::generator::{ClassicMixedRef, ClassicRef, CurrentMixedRef, CurrentRef, RefState};
-use harness::{CELLS, Sut, model_rules};
+use harness::{CELLS, Sut};
 use kms_lifecycle_model as model;
 use model::Action;
 use proptest::prelude::*;
@@ -145,16 +145,4 @@ fn implementation_matches_model_classic() {
 #[test]
 fn implementation_matches_model_current() {
     differential_run::<CurrentTest, CurrentImportTest>(model::Rules::current());
-}
-
-#[test]
-fn rules_presets_agree_between_model_and_implementation() {
-    for name in ["classic", "current"] {
-        let m = model::Rules::by_name(name).unwrap();
-        let i = model_rules(&m);
-        assert_eq!(i.name, name);
-        assert_eq!(i.default_rotation_days, m.default_rotation_days);
-        assert_eq!(i.managed_rotation_days, m.managed_rotation_days);
-        assert_eq!(i.on_demand_rotation, m.on_demand_rotation);
-    }
 }

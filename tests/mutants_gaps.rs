@@ -632,9 +632,9 @@ fn list_aliases_pages_are_truncated_exactly_while_aliases_remain() {
 #[test]
 fn blob_length_bound_and_rules() {
     // Rules::default() is current: classic shows that rules() is the store's.
-    assert_eq!(store(Rules::classic()).0.rules().name, "classic");
+    assert_eq!(store(Rules::classic()).0.rules().name(), "classic");
     let (mut kms, _clock) = store(Rules::current());
-    assert_eq!(kms.rules().name, "current");
+    assert_eq!(kms.rules().name(), "current");
     assert_eq!(
         decrypt(&mut kms, &[7u8; 6144]).unwrap_err().name(),
         "InvalidCiphertextException"

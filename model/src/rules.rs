@@ -102,3 +102,10 @@ impl Rules {
         }
     }
 }
+
+/// AWS as of 2026 ([`Rules::current`]).
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules::current()
+    }
+}

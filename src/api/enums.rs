@@ -72,7 +72,7 @@ wire_enum!(
 
 wire_enum!(
     /// Wrapping key spec for import (spec §5). The rule set decides which are
-    /// accepted ([`crate::Rules::wrapping_key_specs`]); `SM2` (China Regions)
+    /// accepted ([`crate::rules::wrapping_key_specs`]); `SM2` (China Regions)
     /// never is.
     WrappingKeySpec {
         /// 2048-bit RSA.
@@ -101,7 +101,7 @@ impl WrappingKeySpec {
 wire_enum!(
     /// Algorithm used to wrap key material for import (spec §5; AWS's
     /// `AlgorithmSpec`). The rule set decides which are accepted
-    /// ([`crate::Rules::wrapping_algorithms`]); `SM2PKE` never is.
+    /// ([`crate::rules::wrapping_algorithms`]); `SM2PKE` never is.
     WrappingAlgorithm {
         /// RSAES-PKCS1-v1_5 (course only).
         RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",

@@ -127,7 +127,7 @@ macro_rules! kms_api {
                 }
             )+
             fn describe(&self) -> String {
-                format!("the in-process reference (rules {}, its own clock)", self.rules().name)
+                format!("the in-process reference (rules {}, its own clock)", self.rules().name_or_base())
             }
         }
 
@@ -147,7 +147,7 @@ macro_rules! kms_api {
                 Some(Ok(t))
             }
             fn describe(&self) -> String {
-                format!("the in-process reference (rules {}, manual clock)", self.kms.rules().name)
+                format!("the in-process reference (rules {}, manual clock)", self.kms.rules().name_or_base())
             }
         }
 

@@ -198,7 +198,7 @@ pub fn run(config: ServerConfig) -> std::io::Result<()> {
         eprintln!(
             "kms-lifecycle serving the AWS KMS JSON protocol on http://{} (rules {}, clock {}, {} worker threads)",
             listener.local_addr()?,
-            config.rules.name,
+            config.rules.name_or_base(),
             if config.manual_clock_start.is_some() {
                 "manual"
             } else {

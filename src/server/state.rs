@@ -93,7 +93,7 @@ impl ServerState {
     pub fn open(config: &ServerConfig) -> Result<Self, DurableError> {
         let handoff = Handoff::default();
         let b = Kms::builder()
-            .rules(config.rules.clone())
+            .rules(config.rules)
             .region(config.region.clone())
             .account(config.account.clone())
             .wrapping_keys(handoff.clone())
@@ -122,7 +122,7 @@ impl ServerState {
             DurableError("--data-dir needs --root-key-file (the root key that seals the store; made with permissions 0600 when absent)".into())
         })?;
         let identity = Identity {
-            rules: config.rules.name.to_string(),
+            rules: config.rules.name_or_base(),
             region: config.region.clone(),
             account: config.account.clone(),
         };

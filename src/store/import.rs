@@ -2,6 +2,7 @@
 //! DeleteImportedKeyMaterial (spec §5).
 
 use super::*;
+use crate::rules::{wrapping_algorithms, wrapping_key_specs};
 
 impl Kms {
     pub(super) fn import_state_checks(&self, idx: u32) -> KmsResult<()> {
@@ -28,15 +29,14 @@ impl Kms {
             // `current`, SM2PKE and SM2 always) are answered with the rule
             // set's values.
             let algorithm = Some(req.wrapping_algorithm)
-                .filter(|a| kms.rules.wrapping_algorithms.contains(a))
+                .filter(|a| wrapping_algorithms(&kms.rules).contains(a))
                 .ok_or_else(|| {
                     KmsError::validation(
                         "wrappingAlgorithm",
                         req.wrapping_algorithm,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
-                            kms.rules
-                                .wrapping_algorithms
+                            wrapping_algorithms(&kms.rules)
                                 .iter()
                                 .map(|a| a.as_str())
                                 .collect::<Vec<_>>()
@@ -45,15 +45,14 @@ impl Kms {
                     )
                 })?;
             let spec = Some(req.wrapping_key_spec)
-                .filter(|s| kms.rules.wrapping_key_specs.contains(s) && s.bits().is_some())
+                .filter(|s| wrapping_key_specs(&kms.rules).contains(s) && s.bits().is_some())
                 .ok_or_else(|| {
                     KmsError::validation(
                         "wrappingKeySpec",
                         req.wrapping_key_spec,
                         &format!(
                             "Member must satisfy enum value set: [{}]",
-                            kms.rules
-                                .wrapping_key_specs
+                            wrapping_key_specs(&kms.rules)
                                 .iter()
                                 .map(|a| a.as_str())
                                 .collect::<Vec<_>>()

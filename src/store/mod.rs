@@ -255,7 +255,7 @@ pub struct Kms {
 impl fmt::Debug for Kms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Kms")
-            .field("rules", &self.rules.name)
+            .field("rules", &self.rules.name_or_base())
             .field("keys", &self.keys.len())
             .field("aliases", &self.aliases.len())
             // RSA wrapping keys held for import tokens still valid.
@@ -451,7 +451,7 @@ impl Kms {
     /// material and accept each other's import tokens and ciphertexts.
     pub fn fork(&self, clock: impl Clock + 'static) -> Kms {
         Kms {
-            rules: self.rules.clone(),
+            rules: self.rules,
             clock: Arc::new(clock),
             region: self.region.clone(),
             account: self.account.clone(),

@@ -28,24 +28,6 @@ thread_local! {
 /// One RSA wrapping key per test binary: key generation is slow.
 pub static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
 
-/// The implementation's rule preset of the same name.
-/// The model's `on_demand_limit` is carried over, since the model checker
-/// lowers it (a model-checking parameter).
-pub fn model_rules(r: &model::Rules) -> kms_lifecycle::Rules {
-    let mut base = *r;
-    base.on_demand_limit = model::Rules::current().on_demand_limit;
-    let name = if *r == model::Rules::classic() {
-        "classic"
-    } else if base == model::Rules::current() {
-        "current"
-    } else {
-        panic!("no implementation preset for the model rules {r:?}")
-    };
-    let mut i = kms_lifecycle::Rules::by_name(name).expect("both crates name their presets alike");
-    i.on_demand_limit = r.on_demand_limit;
-    i
-}
-
 fn ctx_of(c: Ctx) -> EncryptionContext {
     // Two contexts that a naive concatenation would confuse (spec §7).
     let mut m = BTreeMap::new();
@@ -109,7 +91,7 @@ impl Sut {
     pub fn with_aliases(rules: &model::Rules, aliases: usize) -> Self {
         let clock = ManualClock::new(START);
         let kms = Kms::builder()
-            .rules(model_rules(rules))
+            .rules(*rules)
             .clock(clock.clone())
             .wrapping_keys(POOL.clone())
             .build();

@@ -103,12 +103,10 @@ impl Target {
 
     /// The in-process reference with a manual clock.
     pub fn in_process(rules: &model::Rules) -> Self {
-        let r = crate::Rules::by_name(rules.name()).unwrap_or_else(crate::Rules::current);
+        let r = *rules;
         Self::new(
             "in-process reference".to_string(),
-            move || -> Box<dyn KmsApi> {
-                Box::new(super::InProcess::new(r.clone(), super::DEFAULT_START))
-            },
+            move || -> Box<dyn KmsApi> { Box::new(super::InProcess::new(r, super::DEFAULT_START)) },
         )
     }
 
