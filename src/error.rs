@@ -15,8 +15,10 @@ pub enum KmsError {
     NotFoundException(String),
     /// The key is Disabled (or, as AWS also answers, pending deletion).
     DisabledException(String),
-    /// The key's state does not allow the operation.
-    KMSInvalidStateException(String),
+    /// The key's state does not allow the operation. The [`StateRefusal`]
+    /// says whether the refusal names a key pending deletion, which raises
+    /// the pending-deletion alarm (spec §8); it is not sent on the wire.
+    KMSInvalidStateException(String, StateRefusal),
     /// The operation is not valid for this key's origin, manager or rule set.
     UnsupportedOperationException(String),
     /// Malformed or out-of-range input.
@@ -59,7 +61,7 @@ impl KmsError {
         match self {
             Self::NotFoundException(_) => "NotFoundException",
             Self::DisabledException(_) => "DisabledException",
-            Self::KMSInvalidStateException(_) => "KMSInvalidStateException",
+            Self::KMSInvalidStateException(..) => "KMSInvalidStateException",
             Self::UnsupportedOperationException(_) => "UnsupportedOperationException",
             Self::ValidationException(_) => "ValidationException",
             Self::InvalidCiphertextException(_) => "InvalidCiphertextException",
@@ -84,7 +86,7 @@ impl KmsError {
         match self {
             Self::NotFoundException(m)
             | Self::DisabledException(m)
-            | Self::KMSInvalidStateException(m)
+            | Self::KMSInvalidStateException(m, _)
             | Self::UnsupportedOperationException(m)
             | Self::ValidationException(m)
             | Self::InvalidCiphertextException(m)
@@ -111,7 +113,7 @@ impl KmsError {
         Some(match name {
             "NotFoundException" => Self::NotFoundException(m),
             "DisabledException" => Self::DisabledException(m),
-            "KMSInvalidStateException" => Self::KMSInvalidStateException(m),
+            "KMSInvalidStateException" => Self::KMSInvalidStateException(m, StateRefusal::Other),
             "UnsupportedOperationException" => Self::UnsupportedOperationException(m),
             "ValidationException" => Self::ValidationException(m),
             "InvalidCiphertextException" => Self::InvalidCiphertextException(m),
@@ -126,8 +128,25 @@ impl KmsError {
             "NotAuthorizedException" => Self::NotAuthorizedException(m),
             "DryRunOperationException" => Self::DryRunOperationException(m),
             "KMSInternalException" => Self::KMSInternalException(m),
+            "MalformedPolicyDocumentException" => Self::MalformedPolicyDocumentException(m),
+            "AccessDeniedException" => Self::AccessDeniedException(m),
             _ => return None,
         })
+    }
+
+    /// A KMSInvalidStateException for a reason other than a pending deletion.
+    pub(crate) fn state(message: String) -> Self {
+        Self::KMSInvalidStateException(message, StateRefusal::Other)
+    }
+
+    /// Whether this refusal names a key pending deletion: the
+    /// pending-deletion alarm of spec §8 (data on the error, never read from
+    /// its message).
+    pub fn raises_pending_deletion_alarm(&self) -> bool {
+        matches!(
+            self,
+            Self::KMSInvalidStateException(_, StateRefusal::PendingDeletion)
+        )
     }
 
     /// True for faults of the service (HTTP 5xx), false for client errors.
@@ -147,13 +166,16 @@ impl KmsError {
         Self::DisabledException(format!("{arn} is disabled."))
     }
     pub(crate) fn pending_deletion(arn: &str) -> Self {
-        Self::KMSInvalidStateException(format!("{arn} is pending deletion."))
+        Self::KMSInvalidStateException(
+            format!("{arn} is pending deletion."),
+            StateRefusal::PendingDeletion,
+        )
     }
     pub(crate) fn pending_import(arn: &str) -> Self {
-        Self::KMSInvalidStateException(format!("{arn} is pending import."))
+        Self::state(format!("{arn} is pending import."))
     }
     pub(crate) fn not_pending_deletion(arn: &str) -> Self {
-        Self::KMSInvalidStateException(format!("{arn} is not pending deletion."))
+        Self::state(format!("{arn} is not pending deletion."))
     }
     pub(crate) fn wrong_origin(arn: &str, origin: &str) -> Self {
         Self::UnsupportedOperationException(format!(
@@ -208,6 +230,17 @@ impl fmt::Debug for KmsError {
 }
 
 impl std::error::Error for KmsError {}
+
+/// Why a KMSInvalidStateException refused: because the key is pending
+/// deletion (the pending-deletion alarm of spec §8), or for another state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateRefusal {
+    /// The key is pending deletion: the refusal raises the alarm.
+    PendingDeletion,
+    /// Any other state refusal (pending import, not pending deletion, an
+    /// EXTERNAL key without pending material, ...), or one read from the wire.
+    Other,
+}
 
 /// Result of a KMS operation.
 pub type KmsResult<T> = Result<T, KmsError>;

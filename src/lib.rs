@@ -69,7 +69,7 @@ pub mod rules;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{KmsError, KmsResult};
+pub use error::{KmsError, KmsResult, StateRefusal};
 pub use rules::Rules;
 pub use store::{AnyKey, Kms, KmsBuilder};
 #[cfg(feature = "server")]

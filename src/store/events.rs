@@ -213,7 +213,7 @@ impl Kms {
         let now = self.clock.now();
         let error = r.as_ref().err().map(|e| Box::new(e.clone()));
         if let Some(e) = &error
-            && e.message().ends_with(" is pending deletion.")
+            && e.raises_pending_deletion_alarm()
         {
             self.alarms_total += 1;
             self.alarms.push_back(Alarm {

@@ -335,7 +335,7 @@ pub(super) fn import_into<S: WithMaterial>(
         },
         ImportType::NewKeyMaterial => {
             if k.has_pending_material() {
-                return Err(KmsError::KMSInvalidStateException(format!(
+                return Err(KmsError::state(format!(
                     "New key material cannot be imported into KMS key {arn}, because another key material is pending rotation."
                 )));
             }

@@ -124,7 +124,7 @@ impl Kms {
             if let AnyKey::ExtEnabled(k) = &kms.keys[idx as usize]
                 && !k.has_pending_material()
             {
-                return Err(KmsError::KMSInvalidStateException(format!(
+                return Err(KmsError::state(format!(
                     "No available key material pending rotation for the key: {arn}."
                 )));
             }
