@@ -62,3 +62,8 @@ impl Clock for ManualClock {
 
 /// Seconds in a day.
 pub const DAY: u64 = 86_400;
+
+/// The instant every manual clock of the project's checks starts at, and
+/// model time 0 on in-process targets: 2026-01-01T00:00:00Z. The one place
+/// the start epoch is written ([`crate::conform::DEFAULT_START`] is this).
+pub const DEFAULT_START: u64 = 1_767_225_600;

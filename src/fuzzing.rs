@@ -20,7 +20,7 @@ struct World {
 
 fn world() -> World {
     static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
-    let clock = ManualClock::new(1_767_225_600);
+    let clock = ManualClock::new(crate::clock::DEFAULT_START);
     let mut kms = Kms::builder()
         .rules(Rules::current())
         .clock(clock.clone())

@@ -180,7 +180,7 @@ every record kept).";
         return 2;
     }
     if manual {
-        cfg.manual_clock_start = Some(start.unwrap_or(1_767_225_600)); // 2026-01-01T00:00:00Z
+        cfg.manual_clock_start = Some(start.unwrap_or(kms_lifecycle::clock::DEFAULT_START));
     }
     if let Some(path) = identities {
         match kms_lifecycle::authz::Identities::load(&path) {

@@ -10,7 +10,7 @@ use kms_lifecycle::store::{MAX_MESSAGE, Retention};
 use kms_lifecycle::{Kms, ManualClock, Rules};
 use serde_json::{Value, json};
 
-const START: u64 = 1_767_225_600;
+const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 const CT: &str = "application/x-amz-json-1.1";
 
 fn store(r: Retention) -> (Kms, ManualClock) {

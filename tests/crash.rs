@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const WORKERS: usize = 4;
-const START: u64 = 1_767_225_600;
+const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 /// Keys a client keeps working on; older ones are left alone (still checked).
 const LIVE_KEYS: usize = 6;
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 const CT: &str = "application/x-amz-json-1.1";
-const START: u64 = 1_767_225_600;
+const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 const DAY: u64 = 86_400;
 
 /// A fresh directory under the system temp dir, removed on drop.

@@ -74,7 +74,8 @@ fn recorded_reference_answers_replay_without_divergence() {
 #[test]
 #[ignore = "writes the seed corpora; run once with --ignored"]
 fn write_seed_corpora() {
-    let (mut kms, _) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
+    let (mut kms, _) =
+        Kms::with_manual_clock(Rules::current(), kms_lifecycle::clock::DEFAULT_START);
     let key = kms
         .create_key(CreateKeyRequest::default())
         .unwrap()
@@ -154,7 +155,7 @@ fn write_seed_corpora() {
         }
         // Clock control, then an HTML 500 page and an error without a body.
         let mut html = vec![0u8, 0, 8, 0];
-        html.extend_from_slice(&1_767_225_600u64.to_be_bytes());
+        html.extend_from_slice(&kms_lifecycle::clock::DEFAULT_START.to_be_bytes());
         let page = b"<html><body>Internal Server Error</body></html>";
         html.push(3);
         html.extend_from_slice(&(page.len() as u16).to_le_bytes());

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const START: u64 = 1_767_225_600;
+const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 const CLIENTS: usize = 8;
 /// Each client makes at most this many ciphertexts (the model indexes them
 /// with a u8).

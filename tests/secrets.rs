@@ -37,7 +37,7 @@ fn renderings(s: &[u8]) -> Vec<String> {
 #[test]
 fn no_plaintext_data_key_or_key_material_in_events_errors_or_debug() {
     let pool = WrappingKeyPool::new();
-    let clock = kms_lifecycle::ManualClock::new(1_767_225_600);
+    let clock = kms_lifecycle::ManualClock::new(kms_lifecycle::clock::DEFAULT_START);
     let mut kms = Kms::builder()
         .rules(Rules::current())
         .clock(clock.clone())

@@ -18,7 +18,7 @@ fn start() -> SocketAddr {
     spawn(ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         rules: Rules::current(),
-        manual_clock_start: Some(1_767_225_600),
+        manual_clock_start: Some(kms_lifecycle::clock::DEFAULT_START),
         ..ServerConfig::default()
     })
     .expect("server starts")
@@ -201,7 +201,10 @@ fn protocol_errors_are_clear_and_leave_the_server_serving() {
         (400, Some("ValidationException"))
     );
     let (s, v) = c.call("KmsLifecycle.AdvanceClock", json!({"Seconds": 86400}));
-    assert_eq!((s, v["Now"].as_u64()), (200, Some(1_767_225_600 + 86_400)));
+    assert_eq!(
+        (s, v["Now"].as_u64()),
+        (200, Some(kms_lifecycle::clock::DEFAULT_START + 86_400))
+    );
 }
 
 /// The text of the first `<tag>` element of an XML body.

@@ -27,7 +27,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ACCOUNT: &str = "123456789012";
-const START: u64 = 1_767_225_600;
+const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 const DAY: u64 = 86_400;
 const PROVIDER: &str = "registry.terraform.io/hashicorp/aws/5.100.0";
 

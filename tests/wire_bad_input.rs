@@ -38,7 +38,7 @@ fn ok(s: &ServerState, op: &str, body: Value) -> Value {
 fn world() -> World {
     let server = ServerState::new(&ServerConfig {
         rules: Rules::current(),
-        manual_clock_start: Some(1_767_225_600),
+        manual_clock_start: Some(kms_lifecycle::clock::DEFAULT_START),
         ..ServerConfig::default()
     });
     let key = ok(&server, "CreateKey", json!({}))["KeyMetadata"]["KeyId"]
@@ -235,7 +235,8 @@ struct Store {
 }
 
 fn store() -> Store {
-    let (mut kms, _clock) = Kms::with_manual_clock(Rules::current(), 1_767_225_600);
+    let (mut kms, _clock) =
+        Kms::with_manual_clock(Rules::current(), kms_lifecycle::clock::DEFAULT_START);
     let key = kms
         .create_key(Default::default())
         .unwrap()

@@ -188,4 +188,4 @@ pub fn shared_wrapping_keys() -> crate::import::WrappingKeyPool {
 }
 
 /// Model time 0 on in-process targets: 2026-01-01T00:00:00Z.
-pub const DEFAULT_START: u64 = 1_767_225_600;
+pub const DEFAULT_START: u64 = crate::clock::DEFAULT_START;

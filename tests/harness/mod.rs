@@ -16,7 +16,7 @@ pub mod generator;
 pub mod minimize;
 
 /// Model time 0 on the implementation's clock (2026-01-01T00:00:00Z).
-pub const START: u64 = 1_767_225_600;
+pub const START: u64 = kms_lifecycle::clock::DEFAULT_START;
 
 thread_local! {
     /// The spec §3 cells (operation × key state × origin × managed) that the
