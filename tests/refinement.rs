@@ -32,6 +32,7 @@ use kms_lifecycle_model as model;
 use model::checker::{CheckState, LifecycleModel};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What a run covered.
@@ -43,49 +44,102 @@ struct Reach {
     edges: usize,
     /// Edges whose target lies outside the boundary (compared, not expanded).
     beyond_boundary: usize,
-    /// Frontier length at its largest (implementations held at once).
+    /// The largest level (implementations held at once).
     max_frontier: usize,
     seconds: f64,
 }
 
 /// Walks every reachable state of `m` and executes every edge; the first
 /// divergence, with the path that reached it, is the error.
+///
+/// Level by level (breadth first): each level's states are shared among the
+/// machine's cores (at most 4 threads), each thread expanding its part on its
+/// own copies of the implementation; a state is kept by the first thread that
+/// reaches it (one `seen` set under a lock). The edges executed are the same
+/// as with one thread; which of two equivalent paths to a state is kept (and
+/// so which path a divergence report shows) may differ between runs.
 fn refine(m: &LifecycleModel, plant: impl Fn(&mut Kms), max_edges: usize) -> Result<Reach, String> {
     let start = Instant::now();
     let rules = m.rules;
     let init = m.init_states().remove(0);
     let mut sut = Sut::with_aliases(&rules, m.aliases);
     plant(&mut sut.kms);
-    let mut seen: HashSet<CheckState> = HashSet::from([init.clone()]);
-    let mut frontier = VecDeque::from([(init, sut)]);
+    let seen: Mutex<HashSet<CheckState>> = Mutex::new(HashSet::from([init.clone()]));
+    let mut level = vec![(init, sut)];
     let mut reach = Reach::default();
-    let mut actions = Vec::new();
-    while let Some((state, sut)) = frontier.pop_front() {
-        reach.states += 1;
-        actions.clear();
-        m.actions(&state, &mut actions);
-        for &a in &actions {
-            let Some(next) = m.next_state(&state, a) else {
-                continue;
-            };
-            reach.edges += 1;
-            let mut copy = sut.fork();
-            copy.step_and_compare(&rules, &a)?;
-            if !m.within_boundary(&next) {
-                reach.beyond_boundary += 1;
-                continue;
-            }
-            if seen.insert(next.clone()) {
-                frontier.push_back((next, copy));
-            }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    while !level.is_empty() && reach.edges < max_edges {
+        let part = level.len().div_ceil(threads);
+        let expanded: Vec<Result<Expanded, String>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = level
+                .chunks(part)
+                .map(|chunk| scope.spawn(|| expand(m, chunk, &seen)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a refinement worker panicked"))
+                .collect()
+        });
+        let mut next_level = Vec::new();
+        for e in expanded {
+            let e = e?;
+            reach.states += e.states;
+            reach.edges += e.edges;
+            reach.beyond_boundary += e.beyond_boundary;
+            next_level.extend(e.successors);
         }
-        reach.max_frontier = reach.max_frontier.max(frontier.len());
-        if reach.edges >= max_edges {
-            break;
-        }
+        reach.max_frontier = reach.max_frontier.max(next_level.len());
+        level = next_level;
     }
     reach.seconds = start.elapsed().as_secs_f64();
     Ok(reach)
+}
+
+/// What one thread did with its part of a level.
+#[derive(Default)]
+struct Expanded {
+    states: usize,
+    edges: usize,
+    beyond_boundary: usize,
+    /// States reached first by this thread, with their implementations.
+    successors: Vec<(CheckState, Sut)>,
+}
+
+/// Executes every edge out of the states of `part`, each on a fresh copy of
+/// its state's implementation, and compares it with the model.
+fn expand(
+    m: &LifecycleModel,
+    part: &[(CheckState, Sut)],
+    seen: &Mutex<HashSet<CheckState>>,
+) -> Result<Expanded, String> {
+    let rules = m.rules;
+    let mut out = Expanded::default();
+    let mut actions = Vec::new();
+    for (state, sut) in part {
+        out.states += 1;
+        actions.clear();
+        m.actions(state, &mut actions);
+        for &a in &actions {
+            let Some(next) = m.next_state(state, a) else {
+                continue;
+            };
+            out.edges += 1;
+            let mut copy = sut.fork();
+            copy.step_and_compare(&rules, &a)?;
+            if !m.within_boundary(&next) {
+                out.beyond_boundary += 1;
+                continue;
+            }
+            let first = seen
+                .lock()
+                .expect("a refinement worker panicked")
+                .insert(next.clone());
+            if first {
+                out.successors.push((next, copy));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn max_edges() -> usize {
@@ -132,7 +186,7 @@ fn every_edge(rules: model::Rules, min_edges: usize) {
         .unwrap_or_else(|e| panic!("{}: an edge of the model graph diverges: {e}", rules.name()));
     eprintln!(
         "{} ({}): {} states expanded, {} edges executed ({} beyond the boundary), \
-         largest frontier {}, {:.1} s, {:.0} edges/s",
+         largest level {}, {:.1} s, {:.0} edges/s",
         rules.name(),
         configuration_name(),
         reach.states,
