@@ -87,7 +87,9 @@ fn every_property_holds_and_every_claim_is_reached_on_the_small_configurations()
 /// `scripts/mutants-model` (docs/verification.md §5a).
 #[test]
 fn step_answers_nothing_out_of_range_and_the_oracle_mode_allows_both_answers() {
-    use kms_lifecycle_model::{Action, Config, Ctx, Exception, KeyRef, State, step, step_with};
+    use kms_lifecycle_model::{
+        Action, Config, Ctx, Exception, KeyRef, State, TokenRef, ValidToChoice, step, step_with,
+    };
     let rules = Rules::current();
     let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
     let empty = State::initial(1);
@@ -145,6 +147,33 @@ fn step_answers_nothing_out_of_range_and_the_oracle_mode_allows_both_answers() {
             Some(Exception::KMSInvalidStateException),
             Some(Exception::DisabledException)
         ]
+    );
+    // An import token of another key (spec §5) is offered only where another
+    // key holds one: two EXTERNAL keys, only key 0 with parameters.
+    let ext = Action::CreateKey {
+        origin: Origin::External,
+    };
+    let two = one(&one(&empty, ext), ext);
+    let with_token = one(&two, Action::GetParametersForImport { key: 0 });
+    let other = |key: u8| Action::ImportKeyMaterial {
+        key,
+        token: TokenRef::OtherKey,
+        material: 0,
+        import_type: None,
+        expires: ValidToChoice::DoesNotExpire,
+    };
+    assert!(
+        step(&rules, &with_token, &other(0)).is_empty(),
+        "no other key holds a token: OtherKey must not be applicable for key 0"
+    );
+    let answer = step(&rules, &with_token, &other(1));
+    assert_eq!(
+        answer
+            .iter()
+            .map(|(r, _)| r.outcome.err())
+            .collect::<Vec<_>>(),
+        vec![Some(Exception::InvalidImportTokenException)],
+        "key 0's token for key 1"
     );
     // A management operation on it is not cryptography: one answer.
     let en = Action::EnableKey { key: 0 };
