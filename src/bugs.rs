@@ -1,30 +1,34 @@
 //! Deliberate bugs, planted only in builds with the `test-bugs` feature, so
-//! that tests can prove the differential tests catch each of them. Each
-//! mirrors a planted bug of the model (`kms-lifecycle check --plant-bug`).
+//! that tests can prove the differential tests and the refinement catch each
+//! of them. The bugs are the model crate's catalogue ([`PlantedBug`]): one
+//! name per bug, whether it is planted here, in the model
+//! (`kms-lifecycle check --plant-bug`) or in both.
 
-/// Which bugs are planted (all off by default).
+pub use kms_lifecycle_model::PlantedBug;
+
+/// Which bugs are planted (none by default).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Bugs {
-    /// Automatic rotation also fires while the key is Disabled.
-    pub rotation_while_disabled: bool,
-    /// CancelKeyDeletion leaves the key Enabled.
-    pub cancel_gives_enabled: bool,
-    /// DeletionDate is one second before now + window.
-    pub deletion_one_second_early: bool,
-    /// Import tokens never expire.
-    pub token_never_expires: bool,
-    /// Reimport of different material is accepted.
-    pub different_material_accepted: bool,
-    /// Aliases survive the deletion of their key.
-    pub alias_survives_deletion: bool,
-    /// EnableKey skips the catch-up rotation.
-    pub no_catch_up_rotation: bool,
-    /// PendingWindowInDays below 7 is accepted.
-    pub short_window_accepted: bool,
-    /// The escaped defect of issue 12: DeleteImportedKeyMaterial on a key
-    /// already PendingImport (another material expired) names the current
-    /// material but keeps it, so reimporting the other one decrypts again.
-    pub deleted_material_kept_while_pending_import: bool,
-    /// PutKeyPolicy answers success but keeps the old policy.
-    pub put_key_policy_ignored: bool,
+pub struct Bugs(u32);
+
+impl Bugs {
+    /// `bug` alone. Panics for a bug the implementation cannot plant
+    /// ([`PlantedBug::in_implementation`]): planting it would change nothing.
+    pub fn only(bug: PlantedBug) -> Bugs {
+        Bugs::default().with(bug)
+    }
+
+    /// These bugs and `bug` (same panic as [`Bugs::only`]).
+    pub fn with(self, bug: PlantedBug) -> Bugs {
+        assert!(
+            bug.in_implementation(),
+            "{} is planted in the model only",
+            bug.name()
+        );
+        Bugs(self.0 | 1 << bug as u32)
+    }
+
+    /// Whether `bug` is planted.
+    pub fn has(&self, bug: PlantedBug) -> bool {
+        self.0 & (1 << bug as u32) != 0
+    }
 }

@@ -89,10 +89,9 @@ fn material_that_delete_imported_key_material_names_never_decrypts_again_until_t
 #[test]
 fn the_planted_escaped_defect_is_seen_by_the_crypto_shredding_scenario() {
     let (mut kms, clock) = store(Rules::current());
-    kms.plant_bugs(kms_lifecycle::bugs::Bugs {
-        deleted_material_kept_while_pending_import: true,
-        ..Default::default()
-    });
+    kms.plant_bugs(kms_lifecycle::bugs::Bugs::only(
+        kms_lifecycle::bugs::PlantedBug::DeletedMaterialKeptWhilePendingImport,
+    ));
     let (key, blob, _) = escaped_defect_calls(&mut kms, &clock);
     assert_eq!(
         state(&mut kms, &key),

@@ -14,7 +14,8 @@
 //! `EXHAUSTIVE_DEPTH` overrides the depth (in stateright's unit: states on the
 //! path, the initial state counting 1, so `d` replays paths of at most `d - 2`
 //! actions; see crates.md §2.6). With the `test-bugs` feature,
-//! `EXHAUSTIVE_PLANT=deleted_material_kept_while_pending_import` plants that
+//! `EXHAUSTIVE_PLANT=<bug>` (a name of the planted-bug catalogue, e.g.
+//! `deleted-material-kept-while-pending-import`) plants that
 //! bug, to measure whether the replay reaches it (docs/verification.md).
 #![cfg(feature = "checker")]
 
@@ -42,13 +43,13 @@ fn depth() -> usize {
 /// The bug `EXHAUSTIVE_PLANT` names (test-bugs builds), planted in each `Kms`.
 fn plant(kms: &mut kms_lifecycle::Kms) {
     #[cfg(feature = "test-bugs")]
-    if std::env::var("EXHAUSTIVE_PLANT").as_deref()
-        == Ok("deleted_material_kept_while_pending_import")
-    {
-        kms.plant_bugs(kms_lifecycle::bugs::Bugs {
-            deleted_material_kept_while_pending_import: true,
-            ..Default::default()
-        });
+    if let Ok(name) = std::env::var("EXHAUSTIVE_PLANT") {
+        // The catalogue's name; underscores for dashes are accepted too.
+        use kms_lifecycle::bugs::{Bugs, PlantedBug};
+        let bug = PlantedBug::by_name(&name.replace('_', "-"))
+            .filter(|b| b.in_implementation())
+            .unwrap_or_else(|| panic!("EXHAUSTIVE_PLANT: no implementation bug {name:?}"));
+        kms.plant_bugs(Bugs::only(bug));
     }
     let _ = kms;
 }

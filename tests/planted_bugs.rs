@@ -11,7 +11,7 @@ mod harness;
 use harness::Sut;
 use harness::generator::{ALIASES, ClassicRef, CurrentImportRef, CurrentRef};
 use harness::minimize::minimize;
-use kms_lifecycle::bugs::Bugs;
+use kms_lifecycle::bugs::{Bugs, PlantedBug};
 use kms_lifecycle_model as model;
 use model::Action;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -117,24 +117,39 @@ fn caught_under(name: &str, bugs: Bugs, classic: bool) {
 }
 
 macro_rules! planted {
-    ($($test:ident: $field:ident,)*) => {$(
-        #[test]
-        fn $test() {
-            caught(stringify!($field), Bugs { $field: true, ..Bugs::default() });
-        }
-    )*};
+    ($($test:ident: $bug:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                caught(PlantedBug::$bug.name(), Bugs::only(PlantedBug::$bug));
+            }
+        )*
+        /// The bugs the tests above hunt with the broad generator.
+        const HUNTED: &[PlantedBug] = &[$(PlantedBug::$bug),*];
+    };
 }
 
 planted! {
-    rotation_while_disabled_is_caught: rotation_while_disabled,
-    cancel_gives_enabled_is_caught: cancel_gives_enabled,
-    deletion_one_second_early_is_caught: deletion_one_second_early,
-    token_never_expires_is_caught: token_never_expires,
-    different_material_accepted_is_caught: different_material_accepted,
-    alias_survives_deletion_is_caught: alias_survives_deletion,
-    no_catch_up_rotation_is_caught: no_catch_up_rotation,
-    short_window_accepted_is_caught: short_window_accepted,
-    put_key_policy_ignored_is_caught: put_key_policy_ignored,
+    rotation_while_disabled_is_caught: RotationWhileDisabled,
+    cancel_gives_enabled_is_caught: CancelGivesEnabled,
+    deletion_one_second_early_is_caught: DeletionOneSecondEarly,
+    token_accepted_after_24h_is_caught: TokenAcceptedAfter24h,
+    different_material_accepted_is_caught: DifferentMaterialAccepted,
+    alias_survives_key_is_caught: AliasSurvivesKey,
+    catch_up_rotation_missing_is_caught: CatchUpRotationMissing,
+    short_window_accepted_is_caught: ShortWindowAccepted,
+    put_key_policy_ignored_is_caught: PutKeyPolicyIgnored,
+}
+
+/// No bug of the catalogue that the implementation can plant goes unhunted:
+/// each has a test above, or the import-history test below.
+#[test]
+fn every_implementation_bug_of_the_catalogue_is_hunted() {
+    let unhunted: Vec<_> = PlantedBug::in_reference()
+        .filter(|b| !HUNTED.contains(b) && *b != PlantedBug::DeletedMaterialKeptWhilePendingImport)
+        .map(|b| b.name())
+        .collect();
+    assert!(unhunted.is_empty(), "no planted-bug test for {unhunted:?}");
 }
 
 /// The escaped defect of issue 12 (deleted material kept while the key is
@@ -144,11 +159,9 @@ planted! {
 /// mode must.
 #[test]
 fn deleted_material_kept_while_pending_import_is_caught_by_the_import_history_generator() {
-    let name = "deleted_material_kept_while_pending_import";
-    let bugs = Bugs {
-        deleted_material_kept_while_pending_import: true,
-        ..Bugs::default()
-    };
+    let bug = PlantedBug::DeletedMaterialKeptWhilePendingImport;
+    let name = bug.name();
+    let bugs = Bugs::only(bug);
     let rules = model::Rules::current();
     let Some((shrunk, reason)) =
         (0..SEEDS).find_map(|i| hunt::<CurrentImportRef>(rules, bugs, 2 + 2 * i))

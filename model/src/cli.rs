@@ -26,7 +26,7 @@ Explores every interleaving of the lifecycle's operations and clock steps
   --max-states N  stop a run (each rule set, and each run of the shortest-
                   counterexample search) once N unique states have been
                   generated (default 20000000; the default configuration has
-                  330631 / 2940198)
+                  330631 / 3567792)
   --max-memory-mb M  stop a run once the process has M MB resident (default
                   2048; the default configuration needs about 45 MB)
   --threads N     checker threads (default: every core)
@@ -160,9 +160,16 @@ fn parse(args: &[String], explore: bool) -> Result<Options, String> {
             "--no-symmetry" => o.symmetry = false,
             "--plant-bug" => {
                 let v = it.next().ok_or("--plant-bug needs a name")?;
-                o.bug = Some(PlantedBug::by_name(v).ok_or_else(|| {
+                let bug = PlantedBug::by_name(v).ok_or_else(|| {
                     format!("--plant-bug: unknown bug {v:?} (see --list-planted-bugs)")
-                })?);
+                })?;
+                if !bug.in_model() {
+                    return Err(format!(
+                        "--plant-bug: {v} is planted in the implementation only (feature \
+                         test-bugs, tests/planted_bugs.rs); see --list-planted-bugs"
+                    ));
+                }
+                o.bug = Some(bug);
             }
             "--list-planted-bugs" => o.list_bugs = true,
             "--full" => o.full = true,
@@ -283,9 +290,16 @@ pub fn check_main(args: &[String]) -> i32 {
         }
     };
     if o.list_bugs {
+        // The model's bugs can be planted here; the others only in the
+        // implementation (feature test-bugs; tests/planted_bugs.rs).
         for b in PlantedBug::all() {
+            let place = match (b.in_model(), b.in_implementation()) {
+                (true, true) => "model and implementation",
+                (true, false) => "model",
+                _ => "implementation only",
+            };
             println!(
-                "{:<34} {} (rules: {})",
+                "{:<44} {} (rules: {}; {place})",
                 b.name(),
                 b.description(),
                 b.rules().name()

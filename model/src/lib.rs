@@ -24,6 +24,7 @@ pub mod properties;
 pub mod table;
 
 mod action;
+pub mod bugs;
 mod clock;
 mod observe;
 mod policy;
@@ -33,6 +34,7 @@ mod step;
 mod vocabulary;
 
 pub use action::*;
+pub use bugs::PlantedBug;
 pub use clock::{advance_to, deadline_steps, next_deadline};
 pub use observe::*;
 pub use policy::*;

@@ -14,7 +14,7 @@ impl Kms {
                 None => 30,
                 Some(w) if w < 7 => {
                     #[cfg(feature = "test-bugs")]
-                    if kms.bugs.short_window_accepted && w >= 1 {
+                    if kms.bugs.has(crate::bugs::PlantedBug::ShortWindowAccepted) && w >= 1 {
                         w as u32
                     } else {
                         return Err(KmsError::validation(
@@ -76,7 +76,10 @@ impl Kms {
             #[allow(unused_mut)]
             let mut deletion_date = now + u64::from(window) * DAY;
             #[cfg(feature = "test-bugs")]
-            if kms.bugs.deletion_one_second_early {
+            if kms
+                .bugs
+                .has(crate::bugs::PlantedBug::DeletionOneSecondEarly)
+            {
                 deletion_date -= 1;
                 if let Some(c) = kms.keys[idx as usize].core_mut() {
                     c.deletion_date = Some(deletion_date);
@@ -103,7 +106,7 @@ impl Kms {
                 AnyKey::PendingDeletion(k) => {
                     let k = k.cancel_deletion();
                     #[cfg(feature = "test-bugs")]
-                    if kms.bugs.cancel_gives_enabled {
+                    if kms.bugs.has(crate::bugs::PlantedBug::CancelGivesEnabled) {
                         let now = kms.clock.now();
                         (AnyKey::Enabled(k.enable(now)), Ok(()))
                     } else {

@@ -85,7 +85,9 @@ impl Kms {
                     }
                     #[cfg(feature = "test-bugs")]
                     AnyKey::Disabled(k)
-                        if self.bugs.rotation_while_disabled
+                        if self
+                            .bugs
+                            .has(crate::bugs::PlantedBug::RotationWhileDisabled)
                             && k.rotation_schedule().is_some_and(|r| r.next == t) =>
                     {
                         // Planted bug: the catch-up path run while Disabled.
@@ -113,7 +115,7 @@ impl Kms {
         self.touch_key(idx);
         self.touch_aliases_of(idx);
         #[cfg(feature = "test-bugs")]
-        let keep_aliases = self.bugs.alias_survives_deletion;
+        let keep_aliases = self.bugs.has(crate::bugs::PlantedBug::AliasSurvivesKey);
         #[cfg(not(feature = "test-bugs"))]
         let keep_aliases = false;
         if !keep_aliases {

@@ -118,7 +118,7 @@ impl Kms {
                 return Err(invalid());
             }
             #[cfg(feature = "test-bugs")]
-            let token_never_expires = kms.bugs.token_never_expires;
+            let token_never_expires = kms.bugs.has(crate::bugs::PlantedBug::TokenAcceptedAfter24h);
             #[cfg(not(feature = "test-bugs"))]
             let token_never_expires = false;
             if now >= claims.valid_to && !token_never_expires {
@@ -191,7 +191,9 @@ impl Kms {
             )
         };
         #[cfg(feature = "test-bugs")]
-        let any_material = self.bugs.different_material_accepted;
+        let any_material = self
+            .bugs
+            .has(crate::bugs::PlantedBug::DifferentMaterialAccepted);
         #[cfg(not(feature = "test-bugs"))]
         let any_material = false;
         let k = self.take(idx);
@@ -269,7 +271,9 @@ impl Kms {
             let mid = slot.map(|(_, id)| id);
             trail.material = mid;
             #[cfg(feature = "test-bugs")]
-            let keep_current = kms.bugs.deleted_material_kept_while_pending_import;
+            let keep_current = kms
+                .bugs
+                .has(crate::bugs::PlantedBug::DeletedMaterialKeptWhilePendingImport);
             #[cfg(not(feature = "test-bugs"))]
             let keep_current = false;
             let k = kms.take(idx);

@@ -179,7 +179,10 @@ impl Kms {
             let (k, r) = match k {
                 AnyKey::Disabled(k) => {
                     #[cfg(feature = "test-bugs")]
-                    let k = if kms.bugs.no_catch_up_rotation {
+                    let k = if kms
+                        .bugs
+                        .has(crate::bugs::PlantedBug::CatchUpRotationMissing)
+                    {
                         let mut k = k;
                         if let Some(r) = k.core.rotation.as_mut()
                             && r.next <= now

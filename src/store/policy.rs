@@ -144,7 +144,7 @@ impl Kms {
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
             kms.check_policy(&req.policy, bypass, &kms.arn_idx(idx))?;
             #[cfg(feature = "test-bugs")]
-            if kms.bugs.put_key_policy_ignored {
+            if kms.bugs.has(crate::bugs::PlantedBug::PutKeyPolicyIgnored) {
                 return Ok(Empty {});
             }
             kms.keys[idx as usize].core_mut().expect("live").policy =

@@ -14,7 +14,7 @@ mod planted;
 mod run;
 mod symmetry;
 
-pub use planted::PlantedBug;
+pub use crate::bugs::PlantedBug;
 use planted::perturb;
 pub use run::*;
 
@@ -236,7 +236,15 @@ impl LifecycleModel {
 
     /// With a planted bug (a key policy bug also offers PutKeyPolicy, which
     /// is what shows it).
+    ///
+    /// Panics for a bug planted only in the implementation
+    /// ([`PlantedBug::in_model`] is false): the model has nothing to perturb.
     pub fn with_bug(mut self, bug: Option<PlantedBug>) -> LifecycleModel {
+        assert!(
+            bug.is_none_or(|b| b.in_model()),
+            "{} is planted in the implementation only",
+            bug.map_or("", |b| b.name())
+        );
         self.planted = bug;
         if bug == Some(PlantedBug::LockoutWithoutBypass) {
             self.policies = true;

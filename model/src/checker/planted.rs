@@ -1,107 +1,7 @@
-//! Planted bugs: deliberate defects made by perturbing the first outcome of
-//! [`step`], to show that the properties notice them.
+//! The model's planted bugs ([`crate::bugs`]): each is made by perturbing
+//! the first outcome of [`step`], to show that the properties notice it.
 
 use super::*;
-
-/// A deliberate bug, planted by perturbing [`step`]'s result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PlantedBug {
-    /// A Disabled key rotates when the clock reaches its NextRotationDate.
-    RotationWhileDisabled,
-    /// CancelKeyDeletion leaves the key Enabled.
-    CancelGivesEnabled,
-    /// The key is deleted one second before its DeletionDate.
-    DeletionOneSecondEarly,
-    /// The key is not deleted at its DeletionDate (only at a later clock step).
-    DeletionLate,
-    /// A rotation destroys the older backing keys.
-    BackingKeyDroppedOnRotation,
-    /// An expired import token is accepted.
-    TokenAcceptedAfter24h,
-    /// Different key material is accepted as a reimport.
-    DifferentMaterialAccepted,
-    /// Deleting a key leaves its aliases pointing at the tombstone.
-    AliasSurvivesKey,
-    /// EnableKey does not perform the overdue (catch-up) rotation.
-    CatchUpRotationMissing,
-    /// Decrypt succeeds on a Disabled key.
-    DecryptWhileDisabled,
-    /// RotateKeyOnDemand ignores the limit.
-    OnDemandBeyondLimit,
-    /// PutKeyPolicy skips the lock-out safety check (issue 16).
-    LockoutWithoutBypass,
-}
-
-impl PlantedBug {
-    /// Every planted bug.
-    pub fn all() -> &'static [PlantedBug] {
-        &[
-            PlantedBug::RotationWhileDisabled,
-            PlantedBug::CancelGivesEnabled,
-            PlantedBug::DeletionOneSecondEarly,
-            PlantedBug::DeletionLate,
-            PlantedBug::BackingKeyDroppedOnRotation,
-            PlantedBug::TokenAcceptedAfter24h,
-            PlantedBug::DifferentMaterialAccepted,
-            PlantedBug::AliasSurvivesKey,
-            PlantedBug::CatchUpRotationMissing,
-            PlantedBug::DecryptWhileDisabled,
-            PlantedBug::OnDemandBeyondLimit,
-            PlantedBug::LockoutWithoutBypass,
-        ]
-    }
-
-    /// The CLI name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            PlantedBug::RotationWhileDisabled => "rotation-while-disabled",
-            PlantedBug::CancelGivesEnabled => "cancel-gives-enabled",
-            PlantedBug::DeletionOneSecondEarly => "deletion-one-second-early",
-            PlantedBug::DeletionLate => "deletion-late",
-            PlantedBug::BackingKeyDroppedOnRotation => "backing-key-dropped-on-rotation",
-            PlantedBug::TokenAcceptedAfter24h => "token-accepted-after-24h",
-            PlantedBug::DifferentMaterialAccepted => "different-material-accepted",
-            PlantedBug::AliasSurvivesKey => "alias-survives-key",
-            PlantedBug::CatchUpRotationMissing => "catch-up-rotation-missing",
-            PlantedBug::DecryptWhileDisabled => "decrypt-while-disabled",
-            PlantedBug::OnDemandBeyondLimit => "on-demand-beyond-limit",
-            PlantedBug::LockoutWithoutBypass => "lockout-without-bypass",
-        }
-    }
-
-    /// Look a bug up by its CLI name.
-    pub fn by_name(name: &str) -> Option<PlantedBug> {
-        PlantedBug::all().iter().copied().find(|b| b.name() == name)
-    }
-
-    /// One line for `--list-planted-bugs`.
-    pub fn description(&self) -> &'static str {
-        match self {
-            PlantedBug::RotationWhileDisabled => "a Disabled key rotates at its NextRotationDate",
-            PlantedBug::CancelGivesEnabled => "CancelKeyDeletion leaves the key Enabled",
-            PlantedBug::DeletionOneSecondEarly => "deletion one second before DeletionDate",
-            PlantedBug::DeletionLate => "no deletion at DeletionDate (only at a later clock step)",
-            PlantedBug::BackingKeyDroppedOnRotation => "a rotation destroys older backing keys",
-            PlantedBug::TokenAcceptedAfter24h => "an expired import token is accepted",
-            PlantedBug::DifferentMaterialAccepted => "reimport of different material accepted",
-            PlantedBug::AliasSurvivesKey => "aliases survive the deletion of their key",
-            PlantedBug::CatchUpRotationMissing => "EnableKey skips the overdue rotation",
-            PlantedBug::DecryptWhileDisabled => "Decrypt succeeds on a Disabled key",
-            PlantedBug::OnDemandBeyondLimit => "RotateKeyOnDemand ignores the limit",
-            PlantedBug::LockoutWithoutBypass => {
-                "PutKeyPolicy accepts a lock-out policy without the bypass flag"
-            }
-        }
-    }
-
-    /// The rule set under which the bug can show (it is caught there).
-    pub fn rules(&self) -> Rules {
-        match self {
-            PlantedBug::OnDemandBeyondLimit => Rules::current(),
-            _ => Rules::classic(),
-        }
-    }
-}
 
 pub(super) fn perturb(
     bug: PlantedBug,
@@ -112,6 +12,10 @@ pub(super) fn perturb(
 ) -> Vec<(Response, State)> {
     let (resp, after) = &mut out[0];
     match bug {
+        // Planted in the implementation only (`with_bug` refuses them).
+        PlantedBug::ShortWindowAccepted
+        | PlantedBug::DeletedMaterialKeptWhilePendingImport
+        | PlantedBug::PutKeyPolicyIgnored => {}
         PlantedBug::RotationWhileDisabled => {
             if let Action::Advance(_) = a {
                 for (i, k) in before.keys.iter().enumerate() {

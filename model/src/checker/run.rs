@@ -27,7 +27,7 @@ pub struct Limits {
 
 impl Limits {
     /// The default state bound: about 7 × the default `current` run
-    /// (2,940,198 unique states).
+    /// (3,567,792 unique states).
     pub const DEFAULT_MAX_STATES: usize = 20_000_000;
     /// The default memory bound (the default `current` run peaks at 45 MB).
     pub const DEFAULT_MAX_MEMORY_MB: u64 = 2048;
