@@ -182,3 +182,75 @@ fn step_answers_nothing_out_of_range_and_the_oracle_mode_allows_both_answers() {
         1
     );
 }
+
+/// The clock steps the generators draw from, and the oracle mode's late
+/// deletion (spec §6: AWS deletes within 24 hours after DeletionDate), as
+/// their documentation states them: the checker never runs the lenient mode
+/// and never calls `deadline_steps`, so its properties cannot pin either.
+#[test]
+fn the_clock_steps_and_the_oracle_modes_late_deletion_are_as_documented() {
+    use kms_lifecycle_model::{
+        Action, Config, DAY, DELETION_GRACE, KeyState, State, deadline_steps, step, step_with,
+    };
+    let rules = Rules::classic();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
+    let create = Action::CreateKey {
+        origin: Origin::AwsKms,
+    };
+    let schedule = |key: u8| Action::ScheduleKeyDeletion {
+        key,
+        window_days: Some(7),
+    };
+    let menu = vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY];
+    // No deadline (rotation is off for a new key): the fixed menu only.
+    let s = one(&one(&State::initial(1), create), Action::Advance(5));
+    assert_eq!(deadline_steps(&s), menu);
+    // DeletionDate 7 days ahead: on it (twice), one second after, one before.
+    let pd = one(&s, schedule(0));
+    let gap = 7 * DAY;
+    let mut expected = menu.clone();
+    expected.extend([gap, gap, gap + 1, gap - 1]);
+    assert_eq!(deadline_steps(&pd), expected);
+    // Strict: deleted exactly at DeletionDate, one answer.
+    let strict: Vec<_> = step(&rules, &pd, &Action::Advance(gap))
+        .into_iter()
+        .map(|(_, s)| s.keys[0].state)
+        .collect();
+    assert_eq!(strict, vec![KeyState::Deleted]);
+    // Lenient: from DeletionDate until the grace is over, deleted or not yet.
+    let lenient = |s: &State, d: u64| {
+        step_with(&rules, &Config { lenient: true }, s, &Action::Advance(d))
+            .into_iter()
+            .map(|(_, s)| s.keys.iter().map(|k| k.state).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    use KeyState::{Deleted, PendingDeletion};
+    assert_eq!(lenient(&pd, gap - 1), vec![vec![PendingDeletion]]);
+    assert_eq!(
+        lenient(&pd, gap),
+        vec![vec![Deleted], vec![PendingDeletion]]
+    );
+    assert_eq!(
+        lenient(&pd, gap + DELETION_GRACE - 1),
+        vec![vec![Deleted], vec![PendingDeletion]]
+    );
+    assert_eq!(lenient(&pd, gap + DELETION_GRACE), vec![vec![Deleted]]);
+    // Two keys due at the same instant: each may be late on its own.
+    let two = one(&one(&one(&s, create), schedule(0)), schedule(1));
+    let mut outcomes = lenient(&two, gap);
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![
+            vec![PendingDeletion, PendingDeletion],
+            vec![PendingDeletion, Deleted],
+            vec![Deleted, PendingDeletion],
+            vec![Deleted, Deleted],
+        ]
+        .into_iter()
+        .map(|v| v.into_iter().collect::<Vec<_>>())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+}
