@@ -247,10 +247,61 @@ pub fn basis(rule: &str) -> &'static str {
             "alias names are unique",
             "AWS: AlreadyExistsException ([M] CreateAlias)",
         ),
+        (
+            "CreateAlias as the model",
+            "AWS: the target must be a customer managed key not pending deletion ([M] CreateAlias, key-state table [3]); the exception for an AWS managed key target (UnsupportedOperationException) is a project decision (docs/decisions.md, AWS managed keys)",
+        ),
+        (
+            "ExpirationModel and ValidTo are validated",
+            "AWS: ValidTo required iff KEY_MATERIAL_EXPIRES, in the future, at most 365 days ahead ([M] ImportKeyMaterial, [DG23], [LS]); checking it after the token and the material is a project decision (docs/decisions.md, token checks)",
+        ),
+        (
+            "import parameters are valid for 24 h",
+            "AWS: the public key and token are valid for 24 hours ([M] GetParametersForImport, [DG23])",
+        ),
+        (
+            "AWS managed key made on first use",
+            "AWS: DescribeKey on a predefined alias/aws/<service> creates the AWS managed key ([M] DescribeKey, [DG23]); that any alias/aws/<name> and the cryptographic operations do so too is a project decision (docs/decisions.md, AWS managed keys)",
+        ),
+        (
+            "GetKeyRotationStatus reports the rotation settings",
+            "AWS: [M] GetKeyRotationStatus (KeyRotationEnabled, RotationPeriodInDays, NextRotationDate; false while PendingDeletion, [DG23])",
+        ),
+        (
+            "on-demand rotation refused unless Enabled",
+            "AWS: key-state table, RotateKeyOnDemand row (inferred: DisabledException while Disabled, KMSInvalidStateException while PendingDeletion or PendingImport; [M] error list, [LS 2025-03], [LS 2025-11])",
+        ),
+        (
+            "no import while PendingDeletion",
+            "AWS: key-state table, footnotes [8]/[9] (GetParametersForImport and ImportKeyMaterial refused while PendingDeletion)",
+        ),
     ];
     table
         .iter()
         .find(|(p, _)| rule.starts_with(p) || rule.contains(p))
         .map(|(_, b)| *b)
         .unwrap_or("the rule's section of shared/spec/lifecycle.md")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::basis;
+
+    /// The rules the LocalStack report showed with only the generic basis
+    /// (issue 14) now say what they rest on.
+    #[test]
+    fn every_rule_of_the_localstack_report_names_its_basis() {
+        for rule in [
+            "CreateAlias as the model",
+            "ExpirationModel and ValidTo are validated",
+            "import parameters are valid for 24 h",
+            "AWS managed key made on first use of alias/aws/<service>",
+            "GetKeyRotationStatus reports the rotation settings",
+            "no import while PendingDeletion",
+            "on-demand rotation refused unless Enabled",
+        ] {
+            let b = basis(rule);
+            assert!(b.starts_with("AWS"), "{rule}: {b}");
+        }
+    }
 }
