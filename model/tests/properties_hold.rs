@@ -254,3 +254,230 @@ fn the_clock_steps_and_the_oracle_modes_late_deletion_are_as_documented() {
         .collect::<Vec<_>>()
     );
 }
+
+/// `applicable` is exactly its documented domain (`step`'s documentation):
+/// every index in range and every token reference that names a token, and
+/// nothing else. The checker enumerates only applicable actions, so its
+/// properties cannot see this; each case sits on a boundary.
+#[test]
+fn applicable_is_exactly_the_documented_domain() {
+    use kms_lifecycle_model::{
+        Action, AliasName, Ctx, ImportType, KeyRef, MaterialRef, State, TokenRef, ValidToChoice,
+        applicable, step,
+    };
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
+    let import = |key: u8, token: TokenRef| Action::ImportKeyMaterial {
+        key,
+        token,
+        material: 0,
+        import_type: None,
+        expires: ValidToChoice::DoesNotExpire,
+    };
+    let delete = |key: u8, material: Option<MaterialRef>| Action::DeleteImportedKeyMaterial {
+        key,
+        material,
+    };
+    // k0 EXTERNAL with one token issued, k1 AWS_KMS, one ciphertext under
+    // k1, one alias slot.
+    let mut s = State::initial(1);
+    for a in [
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+        Action::Encrypt {
+            key: KeyRef::Key(1),
+            ctx: Ctx::A,
+        },
+        Action::GetParametersForImport { key: 0 },
+    ] {
+        s = one(&s, a);
+    }
+    let cases = [
+        (
+            Action::DescribeKey {
+                key: KeyRef::Key(1),
+            },
+            true,
+        ),
+        (
+            Action::DescribeKey {
+                key: KeyRef::Key(2),
+            },
+            false,
+        ),
+        (
+            Action::DescribeKey {
+                key: KeyRef::Alias(0),
+            },
+            true,
+        ),
+        (
+            Action::DescribeKey {
+                key: KeyRef::Alias(1),
+            },
+            false,
+        ),
+        (
+            Action::Encrypt {
+                key: KeyRef::Key(2),
+                ctx: Ctx::A,
+            },
+            false,
+        ),
+        (
+            Action::GenerateDataKey {
+                key: KeyRef::Key(2),
+            },
+            false,
+        ),
+        (
+            Action::Decrypt {
+                ct: 0,
+                ctx: Ctx::A,
+                key: None,
+            },
+            true,
+        ),
+        (
+            Action::Decrypt {
+                ct: 1,
+                ctx: Ctx::A,
+                key: None,
+            },
+            false,
+        ),
+        (
+            Action::Decrypt {
+                ct: 0,
+                ctx: Ctx::A,
+                key: Some(KeyRef::Key(2)),
+            },
+            false,
+        ),
+        (
+            Action::Decrypt {
+                ct: 0,
+                ctx: Ctx::A,
+                key: Some(KeyRef::Alias(1)),
+            },
+            false,
+        ),
+        (Action::DecryptTampered { ct: 0 }, true),
+        (Action::DecryptTampered { ct: 1 }, false),
+        (
+            Action::ReEncrypt {
+                ct: 0,
+                dest: KeyRef::Key(1),
+            },
+            true,
+        ),
+        (
+            Action::ReEncrypt {
+                ct: 1,
+                dest: KeyRef::Key(1),
+            },
+            false,
+        ),
+        (
+            Action::ReEncrypt {
+                ct: 0,
+                dest: KeyRef::Key(2),
+            },
+            false,
+        ),
+        (import(0, TokenRef::Latest), true),
+        (import(1, TokenRef::Latest), false),
+        (import(0, TokenRef::Superseded), false),
+        (import(0, TokenRef::Forged), true),
+        (import(2, TokenRef::Forged), false),
+        (import(1, TokenRef::OtherKey), true),
+        (import(0, TokenRef::OtherKey), false),
+        (
+            Action::CreateAlias {
+                alias: AliasName::Slot(0),
+                key: 1,
+            },
+            true,
+        ),
+        (
+            Action::CreateAlias {
+                alias: AliasName::Slot(1),
+                key: 1,
+            },
+            false,
+        ),
+        (
+            Action::CreateAlias {
+                alias: AliasName::Malformed,
+                key: 1,
+            },
+            true,
+        ),
+        (
+            Action::CreateAlias {
+                alias: AliasName::Malformed,
+                key: 2,
+            },
+            false,
+        ),
+        (delete(0, Some(MaterialRef::Version(0))), false),
+        (delete(0, Some(MaterialRef::Pending)), false),
+        (delete(0, Some(MaterialRef::Unknown)), true),
+        (delete(0, None), true),
+        (delete(2, None), false),
+        (Action::UpdateAlias { alias: 0, key: 1 }, true),
+        (Action::UpdateAlias { alias: 1, key: 1 }, false),
+        (Action::UpdateAlias { alias: 0, key: 2 }, false),
+        (Action::DeleteAlias { alias: 0 }, true),
+        (Action::DeleteAlias { alias: 1 }, false),
+        (Action::Advance(0), false),
+        (Action::Advance(1), true),
+        (Action::EnableKey { key: 1 }, true),
+        (Action::EnableKey { key: 2 }, false),
+    ];
+    let check = |s: &State, cases: &[(Action, bool)]| {
+        for (a, expected) in cases {
+            assert_eq!(applicable(s, a), *expected, "applicable({a:?})");
+            assert_eq!(
+                !step(&rules, s, a).is_empty(),
+                *expected,
+                "step answers {a:?} iff applicable"
+            );
+        }
+    };
+    check(&s, &cases);
+    // A second token makes the first superseded; material 0 imported gives
+    // version 0 (and no version 1, no pending material).
+    let s = one(&s, Action::GetParametersForImport { key: 0 });
+    check(&s, &[(import(0, TokenRef::Superseded), true)]);
+    let s = one(&s, import(0, TokenRef::Latest));
+    check(
+        &s,
+        &[
+            (delete(0, Some(MaterialRef::Version(0))), true),
+            (delete(0, Some(MaterialRef::Version(1))), false),
+            (delete(0, Some(MaterialRef::Pending)), false),
+        ],
+    );
+    // New material 1 waits as PENDING_ROTATION.
+    let s = one(&s, Action::GetParametersForImport { key: 0 });
+    let s = one(
+        &s,
+        Action::ImportKeyMaterial {
+            key: 0,
+            token: TokenRef::Latest,
+            material: 1,
+            import_type: Some(ImportType::NewKeyMaterial),
+            expires: ValidToChoice::DoesNotExpire,
+        },
+    );
+    assert!(
+        s.keys[0].pending.is_some(),
+        "material 1 is pending rotation"
+    );
+    check(&s, &[(delete(0, Some(MaterialRef::Pending)), true)]);
+}
