@@ -301,3 +301,38 @@ pub(super) fn operations_succeed_only_where_spec_table_allows(
         _ => true,
     }
 }
+
+/// §7: a successful Encrypt, GenerateDataKey or ReEncrypt adds exactly one
+/// ciphertext, the one its response names, under the response's key and
+/// that key's current backing key, with the context it was given
+/// (GenerateDataKey: the checker's context A; ReEncrypt: the source's);
+/// no other step adds, drops or changes a ciphertext.
+pub(super) fn encryption_adds_exactly_the_named_ciphertext(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    af: &State,
+) -> bool {
+    let n = b.ciphertexts.len();
+    let kept = af.ciphertexts.get(..n) == Some(&b.ciphertexts[..]);
+    match r.outcome {
+        Ok(OkSummary::Encrypted { ct, key, version }) => {
+            let ctx = match *a {
+                Action::Encrypt { ctx, .. } => Some(ctx),
+                Action::GenerateDataKey { .. } => Some(Ctx::A),
+                Action::ReEncrypt { ct: src, .. } => b.ciphertexts.get(src as usize).map(|c| c.ctx),
+                _ => None,
+            };
+            kept && af.ciphertexts.len() == n + 1
+                && ct as usize == n
+                && ctx
+                    .is_some_and(|ctx| af.ciphertexts[n] == crate::Ciphertext { key, version, ctx })
+                && af
+                    .keys
+                    .get(key as usize)
+                    .is_some_and(|k| u32::from(version) + 1 == u32::from(k.versions))
+        }
+        _ => kept && af.ciphertexts.len() == n,
+    }
+}
