@@ -481,3 +481,43 @@ fn applicable_is_exactly_the_documented_domain() {
     );
     check(&s, &[(delete(0, Some(MaterialRef::Pending)), true)]);
 }
+
+/// Import arguments the checker does not offer (it gives a first import no
+/// `ImportType`), answered as docs/decisions.md decides: EXISTING_KEY_MATERIAL
+/// into a key that never had material is IncorrectKeyMaterialException, and
+/// changes nothing.
+#[test]
+fn a_first_import_as_existing_key_material_is_incorrect_key_material() {
+    use kms_lifecycle_model::{
+        Action, Exception, ImportType, KeyState, State, TokenRef, ValidToChoice, step,
+    };
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0);
+    let created = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+    )
+    .1;
+    let s = one(&created, Action::GetParametersForImport { key: 0 }).1;
+    let import = |import_type| Action::ImportKeyMaterial {
+        key: 0,
+        token: TokenRef::Latest,
+        material: 0,
+        import_type,
+        expires: ValidToChoice::DoesNotExpire,
+    };
+    let (r, after) = one(&s, import(Some(ImportType::ExistingKeyMaterial)));
+    assert_eq!(
+        r.outcome.err(),
+        Some(Exception::IncorrectKeyMaterialException)
+    );
+    assert_eq!(after, s, "a refused import changes nothing");
+    // Without ImportType, or as NEW_KEY_MATERIAL, the first import succeeds.
+    for t in [None, Some(ImportType::NewKeyMaterial)] {
+        let (r, after) = one(&s, import(t));
+        assert!(r.outcome.is_ok(), "{t:?}: {r:?}");
+        assert_eq!(after.keys[0].state, KeyState::Enabled, "{t:?}");
+    }
+}
