@@ -521,3 +521,48 @@ fn a_first_import_as_existing_key_material_is_incorrect_key_material() {
         assert_eq!(after.keys[0].state, KeyState::Enabled, "{t:?}");
     }
 }
+
+/// EnableKeyRotation's RotationPeriodInDays at every bound of spec §1
+/// (current: 90–2560 inclusive; classic: never accepted). The checker offers
+/// only "none" and minimum − 1, so the upper bound and the accepted edge
+/// values are pinned here.
+#[test]
+fn rotation_period_bounds_are_those_of_the_rule_set() {
+    use kms_lifecycle_model::{Action, Exception, State, step};
+    for rules in [Rules::classic(), Rules::current()] {
+        let created = step(
+            &rules,
+            &State::initial(0),
+            &Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+        )
+        .remove(0)
+        .1;
+        for p in [1, 89, 90, 365, 2560, 2561, u32::MAX] {
+            let (r, after) = step(
+                &rules,
+                &created,
+                &Action::EnableKeyRotation {
+                    key: 0,
+                    period_days: Some(p),
+                },
+            )
+            .remove(0);
+            let accepted = rules.rotation_period_configurable && (90..=2560).contains(&p);
+            if accepted {
+                assert!(r.outcome.is_ok(), "{} period {p}: {r:?}", rules.name());
+                let rot = after.keys[0].rotation.expect("rotation on");
+                assert_eq!(rot.period_days, p, "{} period {p}", rules.name());
+            } else {
+                assert_eq!(
+                    r.outcome.err(),
+                    Some(Exception::ValidationException),
+                    "{} period {p}",
+                    rules.name()
+                );
+                assert_eq!(after, created, "a refused call changes nothing");
+            }
+        }
+    }
+}
