@@ -566,3 +566,39 @@ fn rotation_period_bounds_are_those_of_the_rule_set() {
         }
     }
 }
+
+/// A repeated EnableKeyRotation (docs/decisions.md, Rotation): no period or
+/// the same period changes nothing (NextRotationDate stays); another period
+/// sets it and restarts NextRotationDate from now. The checker offers no
+/// accepted period under `current`, so this is pinned here.
+#[test]
+fn a_repeated_enable_key_rotation_changes_the_schedule_only_for_another_period() {
+    use kms_lifecycle_model::{Action, DAY, State, step};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| {
+        let (r, s) = step(&rules, s, &a).remove(0);
+        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+        s
+    };
+    let enable = |period_days| Action::EnableKeyRotation {
+        key: 0,
+        period_days,
+    };
+    let s = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+    );
+    let on = one(&s, enable(None));
+    let first = on.keys[0].rotation.expect("rotation on");
+    assert_eq!((first.period_days, first.next), (365, 365 * DAY));
+    let later = one(&on, Action::Advance(10 * DAY));
+    for same in [None, Some(365)] {
+        let again = one(&later, enable(same));
+        assert_eq!(again.keys[0].rotation, Some(first), "{same:?}");
+    }
+    let other = one(&later, enable(Some(90)));
+    let r = other.keys[0].rotation.expect("rotation on");
+    assert_eq!((r.period_days, r.next), (90, 10 * DAY + 90 * DAY));
+}

@@ -132,6 +132,10 @@ pub const TRANSITION_RULES: &[(&str, TransitionRule)] = &[
         "§7 encryption adds exactly the ciphertext its response names",
         encryption_adds_exactly_the_named_ciphertext,
     ),
+    (
+        "§4 GetKeyRotationStatus reports the rotation setting",
+        rotation_status_reports_the_setting,
+    ),
 ];
 
 /// The bitmask of transition rules one step breaks.
@@ -263,7 +267,7 @@ pub fn all_properties() -> Vec<Property<LifecycleModel>> {
         .map(|&(name, f)| Property::always(name, f))
         .collect();
     v.extend(transition_properties!(
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23
     ));
     v.extend([
         Property::sometimes("sometimes §2 a key Enabled", reach_enabled),

@@ -336,3 +336,37 @@ pub(super) fn encryption_adds_exactly_the_named_ciphertext(
         _ => kept && af.ciphertexts.len() == n,
     }
 }
+
+/// §4: GetKeyRotationStatus reports the key's rotation setting: enabled, with
+/// its NextRotationDate and period, while rotation is on; nothing while it is
+/// off; and a customer managed key pending deletion reports disabled ([M],
+/// [DG23]: "not rotated; GetKeyRotationStatus reports false").
+pub(super) fn rotation_status_reports_the_setting(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    _: &State,
+) -> bool {
+    let (
+        Action::GetKeyRotationStatus { key },
+        Ok(OkSummary::RotationStatus {
+            enabled,
+            next,
+            period_days,
+        }),
+    ) = (*a, r.outcome)
+    else {
+        return true;
+    };
+    let Some(k) = b.keys.get(key as usize) else {
+        return false;
+    };
+    let pending_customer = k.state == KeyState::PendingDeletion && k.manager == Manager::Customer;
+    match k.rotation.filter(|_| !pending_customer) {
+        Some(setting) => {
+            enabled && next == Some(setting.next) && period_days == Some(setting.period_days)
+        }
+        None => !enabled && next.is_none() && period_days.is_none(),
+    }
+}
