@@ -602,3 +602,58 @@ fn a_repeated_enable_key_rotation_changes_the_schedule_only_for_another_period()
     let r = other.keys[0].rotation.expect("rotation on");
     assert_eq!((r.period_days, r.next), (90, 10 * DAY + 90 * DAY));
 }
+
+/// Material pending rotation with a ValidTo (spec §5, §10) survives every
+/// clock event before its ValidTo and is dropped at it, leaving the key's
+/// state alone. The checker's pending imports do not expire, so this is
+/// pinned here (a survivor of mutants-model in `apply_events_at`).
+#[test]
+fn pending_material_expires_exactly_at_its_valid_to() {
+    use kms_lifecycle_model::{
+        Action, DAY, ImportType, KeyState, State, TokenRef, ValidToChoice, step,
+    };
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| {
+        let (r, s) = step(&rules, s, &a).remove(0);
+        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+        s
+    };
+    let import = |material, import_type, expires| Action::ImportKeyMaterial {
+        key: 0,
+        token: TokenRef::Latest,
+        material,
+        import_type,
+        expires,
+    };
+    let mut s = State::initial(0);
+    for a in [
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+        Action::GetParametersForImport { key: 0 },
+        import(0, None, ValidToChoice::DoesNotExpire),
+        Action::GetParametersForImport { key: 0 },
+        import(
+            1,
+            Some(ImportType::NewKeyMaterial),
+            ValidToChoice::In(10 * DAY),
+        ),
+        // A fresh token: its expiry at 24 h is a clock event before ValidTo.
+        Action::GetParametersForImport { key: 0 },
+    ] {
+        s = one(&s, a);
+    }
+    assert_eq!(s.keys[0].pending.map(|p| p.valid_to), Some(Some(10 * DAY)));
+    let before = one(&s, Action::Advance(10 * DAY - 1));
+    assert!(
+        before.keys[0].pending.is_some(),
+        "pending material survives the token's expiry and lasts until its ValidTo"
+    );
+    let at = one(&before, Action::Advance(1));
+    assert!(at.keys[0].pending.is_none(), "dropped at its ValidTo");
+    assert_eq!(
+        at.keys[0].state,
+        KeyState::Enabled,
+        "the key keeps its state"
+    );
+}
