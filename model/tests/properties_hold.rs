@@ -657,3 +657,50 @@ fn pending_material_expires_exactly_at_its_valid_to() {
         "the key keeps its state"
     );
 }
+
+/// ValidTo at every bound (spec §5, docs/decisions.md: now < ValidTo <= now +
+/// 365 days): the checker offers only named choices (past, too far, missing),
+/// never the edge instants, so these are pinned here.
+#[test]
+fn valid_to_bounds_are_now_exclusive_to_365_days_inclusive() {
+    use kms_lifecycle_model::{Action, DAY, Exception, State, TokenRef, ValidToChoice, step};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0);
+    let created = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+    )
+    .1;
+    let s = one(&created, Action::GetParametersForImport { key: 0 }).1;
+    let import = |expires| Action::ImportKeyMaterial {
+        key: 0,
+        token: TokenRef::Latest,
+        material: 0,
+        import_type: None,
+        expires,
+    };
+    for (choice, accepted) in [
+        (ValidToChoice::In(0), false),
+        (ValidToChoice::In(1), true),
+        (ValidToChoice::In(365 * DAY), true),
+        (ValidToChoice::In(365 * DAY + 1), false),
+        (ValidToChoice::TooFar, false),
+        (ValidToChoice::Past, false),
+        (ValidToChoice::MissingValidTo, false),
+        (ValidToChoice::DoesNotExpire, true),
+    ] {
+        let (r, after) = one(&s, import(choice));
+        if accepted {
+            assert!(r.outcome.is_ok(), "{choice:?}: {r:?}");
+        } else {
+            assert_eq!(
+                r.outcome.err(),
+                Some(Exception::ValidationException),
+                "{choice:?}"
+            );
+            assert_eq!(after, s, "{choice:?}: a refused import changes nothing");
+        }
+    }
+}
