@@ -704,3 +704,70 @@ fn valid_to_bounds_are_now_exclusive_to_365_days_inclusive() {
         }
     }
 }
+
+/// The AWS managed key of `alias/aws/<service>` (spec §2, docs/decisions.md):
+/// the first use creates it, an AWS managed key with rotation on; every later
+/// use names that same key; a customer managed key is never it. And
+/// DeleteImportedKeyMaterial naming an existing version deletes it (spec
+/// §5). Survivors of mutants-model shard 1/7: no property read which key
+/// UseManagedAlias names, and the checker's deletions name no version here.
+#[test]
+fn the_managed_alias_names_one_aws_managed_key_and_a_named_version_is_deleted() {
+    use kms_lifecycle_model::{
+        Action, KeyState, Manager, MaterialRef, OkSummary, State, TokenRef, ValidToChoice, step,
+    };
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| {
+        let (r, s) = step(&rules, s, &a).remove(0);
+        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+        (r, s)
+    };
+    let (_, s) = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+    );
+    let (r, s) = one(&s, Action::UseManagedAlias);
+    assert!(
+        matches!(
+            r.outcome,
+            Ok(OkSummary::Key {
+                key: 1,
+                state: KeyState::Enabled
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(s.keys.len(), 2);
+    assert_eq!(s.keys[1].manager, Manager::Aws);
+    assert!(s.keys[1].rotation.is_some(), "AWS managed keys rotate");
+    let (r, again) = one(&s, Action::UseManagedAlias);
+    assert!(
+        matches!(r.outcome, Ok(OkSummary::Key { key: 1, .. })),
+        "{r:?}"
+    );
+    assert_eq!(again, s, "a later use creates nothing");
+    // A named version of imported material is deleted.
+    let (_, s) = one(&s, Action::GetParametersForImport { key: 0 });
+    let (_, s) = one(
+        &s,
+        Action::ImportKeyMaterial {
+            key: 0,
+            token: TokenRef::Latest,
+            material: 0,
+            import_type: None,
+            expires: ValidToChoice::DoesNotExpire,
+        },
+    );
+    assert_eq!(s.keys[0].state, KeyState::Enabled);
+    let (_, deleted) = one(
+        &s,
+        Action::DeleteImportedKeyMaterial {
+            key: 0,
+            material: Some(MaterialRef::Version(0)),
+        },
+    );
+    assert!(!deleted.keys[0].materials[0].present, "version 0 deleted");
+    assert_eq!(deleted.keys[0].state, KeyState::PendingImport);
+}
