@@ -493,14 +493,7 @@ fn a_first_import_as_existing_key_material_is_incorrect_key_material() {
     };
     let rules = Rules::current();
     let one = |s: &State, a: Action| step(&rules, s, &a).remove(0);
-    let created = one(
-        &State::initial(0),
-        Action::CreateKey {
-            origin: Origin::External,
-        },
-    )
-    .1;
-    let s = one(&created, Action::GetParametersForImport { key: 0 }).1;
+    let s = external_key_with_parameters(&rules);
     let import = |import_type| Action::ImportKeyMaterial {
         key: 0,
         token: TokenRef::Latest,
@@ -666,14 +659,7 @@ fn valid_to_bounds_are_now_exclusive_to_365_days_inclusive() {
     use kms_lifecycle_model::{Action, DAY, Exception, State, TokenRef, ValidToChoice, step};
     let rules = Rules::current();
     let one = |s: &State, a: Action| step(&rules, s, &a).remove(0);
-    let created = one(
-        &State::initial(0),
-        Action::CreateKey {
-            origin: Origin::External,
-        },
-    )
-    .1;
-    let s = one(&created, Action::GetParametersForImport { key: 0 }).1;
+    let s = external_key_with_parameters(&rules);
     let import = |expires| Action::ImportKeyMaterial {
         key: 0,
         token: TokenRef::Latest,
@@ -770,4 +756,17 @@ fn the_managed_alias_names_one_aws_managed_key_and_a_named_version_is_deleted() 
     );
     assert!(!deleted.keys[0].materials[0].present, "version 0 deleted");
     assert_eq!(deleted.keys[0].state, KeyState::PendingImport);
+}
+
+/// One EXTERNAL key, no material yet, with import parameters (a valid token).
+fn external_key_with_parameters(rules: &Rules) -> kms_lifecycle_model::State {
+    use kms_lifecycle_model::{Action, State, step};
+    let one = |s: &State, a: Action| step(rules, s, &a).remove(0).1;
+    let created = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+    );
+    one(&created, Action::GetParametersForImport { key: 0 })
 }
