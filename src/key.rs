@@ -153,10 +153,11 @@ pub(crate) struct KeyCore {
     pub pending_window_days: u32,
     /// Generation of the latest GetParametersForImport for this key (0: none).
     pub import_generation: u64,
-    /// The key policy as PutKeyPolicy or CreateKey set it, byte for byte;
-    /// `None`: AWS's default key policy, rendered on read (it names the
-    /// account). Part of every state: transitions move the core.
-    pub policy: Option<Box<str>>,
+    /// The key policy as PutKeyPolicy or CreateKey set it, byte for byte,
+    /// with its parsed document; `None`: AWS's default key policy (it names
+    /// the account: the store holds it). Part of every state: transitions
+    /// move the core.
+    pub policy: Option<crate::policy::StoredPolicy>,
 }
 
 impl KeyCore {

@@ -132,11 +132,11 @@ every record kept).";
             }
             "--region" => {
                 cfg.region = value.clone();
-                !value.is_empty()
+                kms_lifecycle::store::valid_region(value)
             }
             "--account" => {
                 cfg.account = value.clone();
-                value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+                kms_lifecycle::store::valid_account(value)
             }
             "--max-events" => value
                 .parse::<usize>()

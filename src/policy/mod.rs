@@ -32,12 +32,14 @@ mod condition;
 mod document;
 mod evaluate;
 mod pattern;
+mod stored;
 #[cfg(test)]
 mod tests;
 
 pub use condition::{Condition, ConditionKey, Operator, SetQualifier};
 pub use document::{Document, Effect, Patterns, PolicyKind, PrincipalEntry, Statement};
 pub use evaluate::{Decision, PolicyType, evaluate_identity_only};
+pub(crate) use stored::StoredPolicy;
 
 use crate::api::EncryptionContext;
 use crate::error::KmsError;

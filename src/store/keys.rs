@@ -47,10 +47,14 @@ impl Kms {
             // key's ARN (ids are random: one a failed call drew is simply
             // never used).
             let id = kms.fresh_id();
-            if let Some(p) = &req.policy {
-                let arn = kms.arn(&id);
-                kms.check_policy(p, req.bypass_policy_lockout_safety_check == Some(true), &arn)?;
-            }
+            let policy = match &req.policy {
+                Some(p) => {
+                    let arn = kms.arn(&id);
+                    let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+                    Some(kms.check_policy(p, bypass, &arn)?)
+                }
+                None => None,
+            };
             let now = kms.clock.now();
             let mut k = if external {
                 AnyKey::ExtPendingImport(Key::<PendingImport, External>::create_with_id(id, now))
@@ -60,7 +64,7 @@ impl Kms {
             let core = k.core_mut().expect("new key");
             core.description = description;
             core.tags = tags;
-            core.policy = req.policy.clone().map(String::into_boxed_str);
+            core.policy = policy;
             let idx = kms.insert_key(k);
             trail.key = Some(idx);
             trail.material = kms.core(idx).current_material().map(|m| m.id);

@@ -245,6 +245,9 @@ pub struct Kms {
     /// Changes not yet drained ([`Kms::track_changes`]); `None`: not tracked.
     journal: Option<Box<persist::Journal>>,
     signer: TokenSigner,
+    /// AWS's default key policy for `account`, parsed once: the policy of
+    /// every key created without one.
+    default_policy: crate::policy::StoredPolicy,
     wrapping: Arc<dyn WrappingKeySource>,
     /// The calling principal (`serve --identities`); `None`: the account root.
     caller: Option<crate::policy::Principal>,
@@ -262,6 +265,19 @@ impl fmt::Debug for Kms {
             .field("import_parameters", &self.params.len())
             .finish_non_exhaustive()
     }
+}
+
+/// An AWS Region name as ARNs and policies hold it: `[a-z0-9-]+`.
+pub fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An AWS account id: 12 ASCII digits.
+pub fn valid_account(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Builds a [`Kms`].
@@ -292,13 +308,27 @@ impl KmsBuilder {
         self
     }
     /// The Region in ARNs (default `us-east-1`).
+    ///
+    /// # Panics
+    /// When `region` is empty or has a character other than `a-z`, `0-9`
+    /// and `-` (it is written into ARNs and key policies).
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = region.into();
+        let region = region.into();
+        assert!(valid_region(&region), "not an AWS Region name: {region:?}");
+        self.region = region;
         self
     }
     /// The account in ARNs (default `111122223333`).
+    ///
+    /// # Panics
+    /// When `account` is not an AWS account id: 12 ASCII digits.
     pub fn account(mut self, account: impl Into<String>) -> Self {
-        self.account = account.into();
+        let account = account.into();
+        assert!(
+            valid_account(&account),
+            "not an AWS account id: {account:?}"
+        );
+        self.account = account;
         self
     }
     /// Where RSA wrapping keys come from (default: fresh per call).
@@ -308,6 +338,8 @@ impl KmsBuilder {
     }
     /// The store.
     pub fn build(self) -> Kms {
+        let default_policy = crate::policy::StoredPolicy::parse(&default_key_policy(&self.account))
+            .expect("AWS's default key policy parses");
         Kms {
             rules: self.rules,
             clock: self.clock,
@@ -328,6 +360,7 @@ impl KmsBuilder {
             alarms_saved: 0,
             journal: None,
             signer: TokenSigner::new(),
+            default_policy,
             wrapping: self.wrapping,
             caller: None,
             #[cfg(feature = "test-bugs")]
@@ -470,6 +503,7 @@ impl Kms {
             alarms_saved: self.alarms_saved,
             journal: None,
             signer: self.signer.clone(),
+            default_policy: self.default_policy.clone(),
             wrapping: self.wrapping.clone(),
             caller: self.caller.clone(),
             #[cfg(feature = "test-bugs")]

@@ -231,7 +231,7 @@ impl KeyRecord {
             deletion_date: c.deletion_date,
             pending_window_days: c.pending_window_days,
             import_generation: c.import_generation,
-            policy: c.policy.as_deref().map(str::to_owned),
+            policy: c.policy.as_ref().map(|p| p.text().to_owned()),
         });
         let params = kms.params.get(&idx).and_then(|p| {
             Some(ParamsRecord {
@@ -291,7 +291,13 @@ impl KeyRecord {
             deletion_date: c.deletion_date,
             pending_window_days: c.pending_window_days,
             import_generation: c.import_generation,
-            policy: c.policy.as_deref().map(Box::from),
+            policy: match c.policy.as_deref() {
+                Some(text) => Some(
+                    crate::policy::StoredPolicy::parse(text)
+                        .map_err(|_| "a key policy does not parse")?,
+                ),
+                None => None,
+            },
         };
         let enabled_ok = core.current_material().is_some_and(|m| m.backing.is_some());
         let key = match (self.state, self.origin) {

@@ -7,7 +7,7 @@
 //! managed key has the policy AWS gives its service's key.
 
 use super::*;
-use crate::policy::{Decision, Document, PolicyType, Principal, RequestContext};
+use crate::policy::{Principal, RequestContext, StoredPolicy};
 
 /// The only policy name a key policy has (AWS: "The only valid name is
 /// default").
@@ -88,10 +88,15 @@ impl Kms {
 
     /// The policy of key `idx` as GetKeyPolicy returns it.
     pub(super) fn policy_text(&self, idx: u32) -> String {
-        match &self.core(idx).policy {
-            Some(p) => p.to_string(),
-            None => default_key_policy(&self.account),
-        }
+        self.policy_of(idx).text().to_owned()
+    }
+
+    /// The policy of key `idx`: the one set, else AWS's default key policy.
+    fn policy_of(&self, idx: u32) -> &StoredPolicy {
+        self.core(idx)
+            .policy
+            .as_ref()
+            .unwrap_or(&self.default_policy)
     }
 
     /// AccessDeniedException unless the policy of key `idx` allows the caller
@@ -99,11 +104,10 @@ impl Kms {
     pub(super) fn authorize(&self, idx: u32, action: &str) -> KmsResult<()> {
         let caller = self.caller();
         let arn = self.arn_idx(idx);
-        let decision = match Document::parse(&self.policy_text(idx)) {
-            Ok(doc) => doc.allows(&caller, action, &RequestContext::new(&arn)),
-            // Every stored policy was parsed when it was set.
-            Err(_) => Decision::ImplicitDeny(PolicyType::ResourceBased),
-        };
+        let decision =
+            self.policy_of(idx)
+                .document()
+                .allows(&caller, action, &RequestContext::new(&arn));
         match decision.into_error(&caller, action, &arn) {
             Some(e) => Err(e),
             None => Ok(()),
@@ -114,9 +118,15 @@ impl Kms {
     /// `key_arn`: its length, size, characters and grammar
     /// ([`Document::parse`]), and unless `bypass`, that it still lets the
     /// caller call PutKeyPolicy ([`crate::policy::lockout_safety_check`]).
-    pub(super) fn check_policy(&self, text: &str, bypass: bool, key_arn: &str) -> KmsResult<()> {
-        let doc = Document::parse(text)?;
-        crate::policy::lockout_safety_check(&doc, &self.caller(), key_arn, bypass)
+    pub(super) fn check_policy(
+        &self,
+        text: &str,
+        bypass: bool,
+        key_arn: &str,
+    ) -> KmsResult<StoredPolicy> {
+        let policy = StoredPolicy::parse(text)?;
+        crate::policy::lockout_safety_check(policy.document(), &self.caller(), key_arn, bypass)?;
+        Ok(policy)
     }
 
     /// GetKeyPolicy: allowed in every state (AWS key-state table).
@@ -142,13 +152,12 @@ impl Kms {
             kms.authorize(idx, "kms:PutKeyPolicy")?;
             check_policy_name(req.policy_name.as_deref())?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-            kms.check_policy(&req.policy, bypass, &kms.arn_idx(idx))?;
+            let policy = kms.check_policy(&req.policy, bypass, &kms.arn_idx(idx))?;
             #[cfg(feature = "test-bugs")]
             if kms.bugs.has(crate::bugs::PlantedBug::PutKeyPolicyIgnored) {
                 return Ok(Empty {});
             }
-            kms.keys[idx as usize].core_mut().expect("live").policy =
-                Some(req.policy.clone().into_boxed_str());
+            kms.keys[idx as usize].core_mut().expect("live").policy = Some(policy);
             Ok(Empty {})
         })
     }

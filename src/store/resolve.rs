@@ -156,14 +156,15 @@ impl Kms {
             "Default key that protects my {} resources when no other key is defined",
             alias.trim_start_matches("alias/aws/")
         );
-        k.core.policy = Some(
-            managed_key_policy(
-                &self.account,
-                &self.region,
-                alias.trim_start_matches("alias/aws/"),
-            )
-            .into_boxed_str(),
+        let policy = managed_key_policy(
+            &self.account,
+            &self.region,
+            alias.trim_start_matches("alias/aws/"),
         );
+        // Alias names are checked against `[a-zA-Z0-9:/_-]+` before any
+        // managed key is made for one: nothing in them can break the JSON.
+        k.core.policy =
+            Some(crate::policy::StoredPolicy::parse(&policy).expect("a managed key policy parses"));
         k.enable_rotation(self.rules.managed_rotation_days, now);
         let idx = self.insert_key(AnyKey::Enabled(k));
         self.touch_alias(alias);

@@ -10,7 +10,24 @@ use kms_lifecycle_model as model;
 use model::{Action, AliasName, Ctx, KeyRef, OkSummary, TokenRef, ValidToChoice};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
+
+/// Material `m` wrapped (RSAES_OAEP_SHA_256) under the wrapping key whose
+/// public key is `public`, made once per pair and test binary: a client may
+/// import the same wrapped blob again, the implementation unwraps every
+/// import for real, and the whole-graph refinement would otherwise spend an
+/// eighth of its time wrapping the same few pairs again.
+fn wrapped_material(public: &[u8], m: u8) -> Vec<u8> {
+    type Cache = Mutex<BTreeMap<([u8; 32], u8), Vec<u8>>>;
+    static WRAPPED: LazyLock<Cache> = LazyLock::new(Cache::default);
+    let key = (Sha256::digest(public).into(), m);
+    if let Some(w) = WRAPPED.lock().unwrap().get(&key) {
+        return w.clone();
+    }
+    let w = wrap_key_material(public, WrappingAlgorithm::RsaesOaepSha256, &material(m))
+        .expect("wrapping with a valid public key");
+    WRAPPED.lock().unwrap().entry(key).or_insert(w).clone()
+}
 
 pub mod generator;
 pub mod minimize;
@@ -298,9 +315,7 @@ impl Sut {
                         (vec![0x54; 98], public)
                     }
                 };
-                let wrapped =
-                    wrap_key_material(&public, WrappingAlgorithm::RsaesOaepSha256, &material(m))
-                        .expect("wrapping with a valid public key");
+                let wrapped = wrapped_material(&public, m);
                 let now = self.clock.now();
                 let (model_str, valid_to) = match expires {
                     ValidToChoice::DoesNotExpire => {
