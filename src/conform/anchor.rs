@@ -73,16 +73,23 @@ impl Replay {
         }
     }
 
-    /// Whether `a` would touch a retired key beyond what [`Live`] rules out
-    /// (another key's import token).
+    /// Whether `a` would touch a retired key beyond what [`Live`] rules out:
+    /// another key's import token, or the AWS managed key once it is retired
+    /// (a pre-existing one: its state is not the model's fresh key's, so
+    /// naming `alias/aws/<service>` again would compare it as if it were).
     pub(super) fn uses_retired(&self, a: &Action) -> bool {
-        matches!(
-            a,
+        match a {
             Action::ImportKeyMaterial {
                 token: TokenRef::OtherKey,
                 ..
-            }
-        ) && !self.retired.is_empty()
+            } => !self.retired.is_empty(),
+            Action::UseManagedAlias => self.states[0]
+                .keys
+                .iter()
+                .enumerate()
+                .any(|(i, k)| k.manager == Manager::Aws && self.retired.contains(&(i as u8))),
+            _ => false,
+        }
     }
 
     /// Retires key `k` and the alias slots that name it in any state.
