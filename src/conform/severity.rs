@@ -77,6 +77,7 @@ pub fn of(f: &RuleFinding) -> Severity {
                 || rule.contains("RotationPeriodInDays")
                 || rule.contains("PendingWindowInDays")
                 || rule.contains("reserved")
+                || rule.contains("KeyMaterialId")
             {
                 2
             } else {
@@ -138,6 +139,10 @@ pub fn basis(rule: &str) -> &'static str {
         (
             "Decrypt naming another key",
             "AWS: IncorrectKeyException ([M] Decrypt)",
+        ),
+        (
+            "DeleteImportedKeyMaterial: a KeyMaterialId the key does not have",
+            "project decision: docs/decisions.md, import (a well-formed id that is none of the key's materials → NotFoundException; AWS does not document which error)",
         ),
         (
             "a deleted key or a removed alias is not found",

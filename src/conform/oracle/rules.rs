@@ -88,6 +88,16 @@ pub(super) fn rule_for_answer(
         };
     }
     match (*a, e) {
+        // An unknown KeyMaterialId: the key is there, its material is not.
+        (
+            Action::DeleteImportedKeyMaterial {
+                material: Some(_), ..
+            },
+            Err(E::NotFoundException),
+        ) => rule(
+            "DeleteImportedKeyMaterial: a KeyMaterialId the key does not have is not found",
+            "§5",
+        ),
         (_, Err(E::NotFoundException)) => {
             rule("a deleted key or a removed alias is not found", "§2, §9")
         }
