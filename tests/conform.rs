@@ -117,6 +117,9 @@ enum Fault {
     /// earlier client left pending deletion, made long before the run: the
     /// oracle must retire it, not report it.
     ManagedKeyLeftPendingDeletion,
+    /// DeleteImportedKeyMaterial with a KeyMaterialId the key does not have
+    /// succeeds (fakecloud 0.51.0 does this).
+    UnknownMaterialIdAccepted,
 }
 
 struct Faulty {
@@ -185,7 +188,6 @@ faulty_impl! {
     rotate_key_on_demand(KeyIdRequest) -> KeyIdResponse;
     list_key_rotations(ListKeyRotationsRequest) -> ListKeyRotationsResponse;
     get_parameters_for_import(GetParametersForImportRequest) -> GetParametersForImportResponse;
-    delete_imported_key_material(DeleteImportedKeyMaterialRequest) -> ImportKeyMaterialResponse;
     update_alias(AliasRequest) -> Empty;
     delete_alias(DeleteAliasRequest) -> Empty;
     get_key_policy(GetKeyPolicyRequest) -> GetKeyPolicyResponse;
@@ -196,6 +198,18 @@ faulty_impl! {
         let r = self.inner.create_key(req)?;
         self.keys.push(r.key_metadata.key_id.clone());
         Ok(r)
+    }
+
+    fn delete_imported_key_material(&mut self, req: DeleteImportedKeyMaterialRequest) -> CallResult<ImportKeyMaterialResponse> {
+        let (key_id, material) = (req.key_id.clone(), req.key_material_id.clone());
+        match self.inner.delete_imported_key_material(req) {
+            Err(CallError::Exception { name, .. })
+                if name == "NotFoundException" && material.is_some() && self.has(Fault::UnknownMaterialIdAccepted) =>
+            {
+                Ok(ImportKeyMaterialResponse { key_id, key_material_id: material })
+            }
+            r => r,
+        }
     }
 
     fn describe_key(&mut self, req: KeyIdRequest) -> CallResult<KeyMetadataResponse> {
@@ -399,6 +413,30 @@ fn a_preexisting_managed_key_is_retired_not_reported() {
     assert!(!o.clock_control);
     assert_eq!(o.sequences, 60);
     assert!(o.findings.is_empty(), "{}", show(&o));
+}
+
+/// An unknown KeyMaterialId accepted is its own rule, not "a deleted key or
+/// a removed alias is not found" (which the oracle filed it under before).
+#[test]
+fn an_unknown_key_material_id_accepted_is_its_own_rule() {
+    let oracle = Oracle::new(config(model::Rules::current(), 300));
+    let mut target = Target::new("UnknownMaterialIdAccepted", || -> Box<dyn KmsApi> {
+        Box::new(Faulty::new(Fault::UnknownMaterialIdAccepted))
+    });
+    let o = oracle.run(&mut target, |_| {});
+    let rules: Vec<&str> = o.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(
+        rules.contains(
+            &"DeleteImportedKeyMaterial: a KeyMaterialId the key does not have is not found"
+        ),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        !rules.contains(&"a deleted key or a removed alias is not found"),
+        "{}",
+        show(&o)
+    );
 }
 
 #[test]
