@@ -120,6 +120,9 @@ enum Fault {
     /// DeleteImportedKeyMaterial with a KeyMaterialId the key does not have
     /// succeeds (fakecloud 0.51.0 does this).
     UnknownMaterialIdAccepted,
+    /// PutKeyPolicy accepts every document and never checks the caller
+    /// (LocalStack 2026.3.0 does this): answers ok and changes nothing.
+    PolicyNeverChecked,
 }
 
 struct Faulty {
@@ -191,7 +194,6 @@ faulty_impl! {
     update_alias(AliasRequest) -> Empty;
     delete_alias(DeleteAliasRequest) -> Empty;
     get_key_policy(GetKeyPolicyRequest) -> GetKeyPolicyResponse;
-    put_key_policy(PutKeyPolicyRequest) -> Empty;
     list_key_policies(ListKeyPoliciesRequest) -> ListKeyPoliciesResponse;
     ;
     fn create_key(&mut self, req: CreateKeyRequest) -> CallResult<KeyMetadataResponse> {
@@ -207,6 +209,18 @@ faulty_impl! {
                 if name == "NotFoundException" && material.is_some() && self.has(Fault::UnknownMaterialIdAccepted) =>
             {
                 Ok(ImportKeyMaterialResponse { key_id, key_material_id: material })
+            }
+            r => r,
+        }
+    }
+
+    fn put_key_policy(&mut self, req: PutKeyPolicyRequest) -> CallResult<Empty> {
+        match self.inner.put_key_policy(req) {
+            Err(CallError::Exception { name, .. })
+                if self.has(Fault::PolicyNeverChecked)
+                    && (name == "MalformedPolicyDocumentException" || name == "AccessDeniedException") =>
+            {
+                Ok(Empty {})
             }
             r => r,
         }
@@ -434,6 +448,35 @@ fn an_unknown_key_material_id_accepted_is_its_own_rule() {
     );
     assert!(
         !rules.contains(&"a deleted key or a removed alias is not found"),
+        "{}",
+        show(&o)
+    );
+}
+
+/// A PutKeyPolicy that accepts a text that is no policy at all is reported
+/// under its own rule, not under the lockout check (LocalStack's report
+/// filed it there before), and a policy that would lock the caller out is
+/// still the lockout rule.
+#[test]
+fn a_policy_that_is_not_a_document_is_its_own_rule() {
+    let oracle = Oracle::new(config(model::Rules::current(), 300));
+    let mut target = Target::new("PolicyNeverChecked", || -> Box<dyn KmsApi> {
+        Box::new(Faulty::new(Fault::PolicyNeverChecked))
+    });
+    let o = oracle.run(&mut target, |_| {});
+    let find = |rule: &str| o.findings.iter().find(|f| f.rule == rule);
+    let malformed =
+        find("a key policy must be a policy document").unwrap_or_else(|| panic!("{}", show(&o)));
+    assert!(
+        malformed.divergence.call.contains("Policy=not JSON"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(malformed.section, "key policies");
+    let lockout = find("without the bypass flag no key policy lets nobody call PutKeyPolicy")
+        .unwrap_or_else(|| panic!("{}", show(&o)));
+    assert!(
+        !lockout.divergence.call.contains("Policy=not JSON"),
         "{}",
         show(&o)
     );

@@ -117,7 +117,7 @@ pub fn operations_of(a: &Action, key_material_ids: bool) -> Vec<&'static str> {
 }
 
 /// The rules that need `op` (beyond "`op` answers as the model").
-fn rules_needing(op: &str) -> Vec<String> {
+pub(crate) fn rules_needing(op: &str) -> Vec<String> {
     let import = [
         "ImportKeyMaterial succeeds with a valid token and material (§5)",
         "an import token is bound to its key and only the latest is valid (§5)",
@@ -164,15 +164,16 @@ fn rules_needing(op: &str) -> Vec<String> {
             "deleting a key deletes its aliases (§2, §9)",
         ],
         "PutKeyPolicy" => vec![
-            "PutKeyPolicy changes exactly the policy (issue 16)",
-            "without the bypass flag no key policy lets nobody call PutKeyPolicy (issue 16)",
-            "a Deny statement is never overridden (issue 16)",
-            "no policy operation succeeds for a caller the policy does not allow (issue 16)",
+            "PutKeyPolicy changes exactly the policy (key policies)",
+            "a key policy must be a policy document (key policies)",
+            "without the bypass flag no key policy lets nobody call PutKeyPolicy (key policies)",
+            "a Deny statement is never overridden (key policies)",
+            "no policy operation succeeds for a caller the policy does not allow (key policies)",
         ],
         "GetKeyPolicy" => vec![
-            "GetKeyPolicy answers the key's policy byte for byte (AWS's default without one) (issue 16)",
+            "GetKeyPolicy answers the key's policy byte for byte (AWS's default without one) (key policies)",
         ],
-        "ListKeyPolicies" => vec!["ListKeyPolicies lists the one policy, default (issue 16)"],
+        "ListKeyPolicies" => vec!["ListKeyPolicies lists the one policy, default (key policies)"],
         "ScheduleKeyDeletion" => vec![
             "PendingWindowInDays 7–30 (§6)",
             "deletion at DeletionDate, at most 24 h late (§6)",

@@ -78,6 +78,7 @@ pub fn of(f: &RuleFinding) -> Severity {
                 || rule.contains("PendingWindowInDays")
                 || rule.contains("reserved")
                 || rule.contains("KeyMaterialId")
+                || rule.contains("policy document")
             {
                 2
             } else {
@@ -142,7 +143,7 @@ pub fn basis(rule: &str) -> &'static str {
         ),
         (
             "DeleteImportedKeyMaterial: a KeyMaterialId the key does not have",
-            "project decision: docs/decisions.md, import (a well-formed id that is none of the key's materials → NotFoundException; AWS does not document which error)",
+            "project decision: docs/decisions.md, import (a well-formed id that is none of the key's materials → NotFoundException; AWS does not document which error); a refusal because the key is PendingDeletion is not AWS's either way: the key-state table allows DeleteImportedKeyMaterial while PendingDeletion (footnote [9])",
         ),
         (
             "a deleted key or a removed alias is not found",
@@ -174,7 +175,7 @@ pub fn basis(rule: &str) -> &'static str {
         ),
         (
             "alias/aws/ is reserved",
-            "AWS reserves the prefix ([M], [DG23]); the exception (NotAuthorizedException) is a project decision (docs/decisions.md, CreateAlias): AWS's documented CreateAlias errors do not name it",
+            "AWS reserves the prefix ([M], [DG23]); the exception (NotAuthorizedException) is a project decision (docs/decisions.md, CreateAlias): AWS's documented CreateAlias errors do not name it; refusing the name before looking at the target key's state is a project decision too (docs/decisions.md, order of checks 2)",
         ),
         (
             "alias names are validated",
@@ -278,15 +279,51 @@ pub fn basis(rule: &str) -> &'static str {
         ),
         (
             "no import while PendingDeletion",
-            "AWS: key-state table, footnotes [8]/[9] (GetParametersForImport and ImportKeyMaterial refused while PendingDeletion)",
+            "AWS: key-state table, footnotes [8]/[9] (GetParametersForImport and ImportKeyMaterial refused while PendingDeletion); checking the state before the import token is a project decision (docs/decisions.md, order of checks 5 and 6)",
+        ),
+        (
+            "key policy operations are allowed in every key state",
+            "AWS: key-state table (PutKeyPolicy, GetKeyPolicy, ListKeyPolicies ✓ in every state)",
+        ),
+        (
+            "a key policy must be a policy document",
+            "AWS: MalformedPolicyDocumentException ([M] PutKeyPolicy errors); which texts are documents is this project's parser (docs/decisions.md, key policies)",
+        ),
+        (
+            "without the bypass flag no key policy lets nobody call PutKeyPolicy",
+            "AWS: without BypassPolicyLockoutSafetyCheck the new policy must allow the caller a later PutKeyPolicy ([M] PutKeyPolicy, CreateKey); the exception (MalformedPolicyDocumentException) is AWS's documented one for a refused policy",
+        ),
+        (
+            "a Deny statement is never overridden",
+            "AWS: IAM policy evaluation (an explicit Deny overrides every Allow), applied to the key's current policy; checking the current policy before the new document is a project decision (docs/decisions.md, key policies, order of checks)",
+        ),
+        (
+            "no policy operation succeeds for a caller the policy does not allow",
+            "AWS: the key policy is the primary access control of a key ([DG] key policies); an AWS managed key's policy cannot be changed by anyone; the caller is the account's root user (docs/decisions.md, key policies, the caller)",
+        ),
+        (
+            "PutKeyPolicy changes exactly the policy",
+            "AWS: [M] PutKeyPolicy attaches the policy; that GetKeyPolicy then answers it byte for byte is a project decision (docs/decisions.md, key policies)",
+        ),
+        (
+            "GetKeyPolicy answers the key's policy",
+            "AWS: [M] GetKeyPolicy; the default policy's text is AWS's as recorded (docs/decisions.md, default key policy)",
+        ),
+        (
+            "ListKeyPolicies lists the one policy",
+            "AWS: [M] ListKeyPolicies (the only policy name is default)",
         ),
     ];
     table
         .iter()
         .find(|(p, _)| rule.starts_with(p) || rule.contains(p))
         .map(|(_, b)| *b)
-        .unwrap_or("the rule's section of shared/spec/lifecycle.md")
+        .unwrap_or(SPEC_SECTION)
 }
+
+/// The basis of a rule that the spec states and AWS's documentation backs
+/// without a caveat worth a sentence.
+const SPEC_SECTION: &str = "the rule's section of shared/spec/lifecycle.md";
 
 #[cfg(test)]
 mod tests {
@@ -308,5 +345,25 @@ mod tests {
             let b = basis(rule);
             assert!(b.starts_with("AWS"), "{rule}: {b}");
         }
+    }
+
+    /// A rule outside the spec's sections (the key policies) cannot fall
+    /// back to "the rule's section of the spec": it names what it rests on.
+    #[test]
+    fn every_rule_without_a_spec_section_names_its_basis() {
+        let mut checked = 0;
+        for op in crate::wire::OPERATIONS {
+            for named in super::super::missing::rules_needing(op) {
+                let Some((rule, section)) = named.rsplit_once(" (") else {
+                    continue;
+                };
+                if section.contains('§') {
+                    continue;
+                }
+                checked += 1;
+                assert_ne!(basis(rule), super::SPEC_SECTION, "{rule} ({section}");
+            }
+        }
+        assert!(checked >= 7, "only {checked} rules without a spec section");
     }
 }

@@ -7,6 +7,10 @@ use super::probe::Probe;
 use kms_lifecycle_model as model;
 use model::{Action, Exception, KeyState, Response, State};
 
+/// The "section" of the key-policy rules: the spec has none, they are
+/// decided in docs/decisions.md ("Key policies", issue 16).
+const POLICIES: &str = "key policies";
+
 pub(super) fn rule(name: impl Into<String>, section: &str) -> (String, String) {
     (name.into(), section.to_string())
 }
@@ -252,16 +256,23 @@ pub(super) fn rule_for_answer(
             Err(E::KMSInvalidStateException | E::DisabledException),
         ) => rule(
             "key policy operations are allowed in every key state",
-            "issue 16, AWS key-state table",
+            "key policies, AWS key-state table",
         ),
+        (
+            Action::PutKeyPolicy {
+                policy: model::Policy::Malformed,
+                ..
+            },
+            Err(E::MalformedPolicyDocumentException),
+        ) => rule("a key policy must be a policy document", POLICIES),
         (Action::PutKeyPolicy { .. }, Err(E::MalformedPolicyDocumentException)) => rule(
             "without the bypass flag no key policy lets nobody call PutKeyPolicy",
-            "issue 16",
+            POLICIES,
         ),
         (Action::PutKeyPolicy { key, .. }, Err(E::AccessDeniedException))
             if st.keys[key as usize].policy == model::Policy::DenyPut =>
         {
-            rule("a Deny statement is never overridden", "issue 16")
+            rule("a Deny statement is never overridden", POLICIES)
         }
         (
             Action::PutKeyPolicy { .. }
@@ -270,17 +281,17 @@ pub(super) fn rule_for_answer(
             Err(E::AccessDeniedException),
         ) => rule(
             "no policy operation succeeds for a caller the policy does not allow",
-            "issue 16",
+            POLICIES,
         ),
         (Action::PutKeyPolicy { .. }, _) => {
-            rule("PutKeyPolicy changes exactly the policy", "issue 16")
+            rule("PutKeyPolicy changes exactly the policy", POLICIES)
         }
         (Action::GetKeyPolicy { .. }, _) => rule(
             "GetKeyPolicy answers the key's policy byte for byte (AWS's default without one)",
-            "issue 16",
+            POLICIES,
         ),
         (Action::ListKeyPolicies { .. }, _) => {
-            rule("ListKeyPolicies lists the one policy, default", "issue 16")
+            rule("ListKeyPolicies lists the one policy, default", POLICIES)
         }
         (Action::Advance(_), _) => rule("clock control (KmsLifecycle.AdvanceClock) works", "§10"),
         _ => rule(format!("{} answers as the model", a.kind()), "§3"),
