@@ -231,7 +231,7 @@ mod foreign {
     }
 
     macro_rules! foreign_ops {
-        ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+        ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
             impl KmsApi for Foreign {
                 $(
                     fn $method(&mut self, _req: $req) -> CallResult<$resp> {

@@ -33,7 +33,7 @@ impl Tracked {
 }
 
 macro_rules! tracked_ops {
-    ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
         impl KmsApi for Tracked {
             $(
                 fn $method(&mut self, req: $req) -> CallResult<$resp> {

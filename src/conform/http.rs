@@ -460,7 +460,7 @@ pub fn sign(
 }
 
 macro_rules! http_ops {
-    ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
         impl KmsApi for HttpKms {
             $(
                 fn $method(&mut self, req: $req) -> CallResult<$resp> {

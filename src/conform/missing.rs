@@ -200,7 +200,7 @@ impl Watched {
 }
 
 macro_rules! watched_ops {
-    ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
         impl KmsApi for Watched {
             $(
                 fn $method(&mut self, req: $req) -> CallResult<$resp> {

@@ -94,7 +94,7 @@ impl From<KmsError> for CallError {
 pub type CallResult<T> = Result<T, CallError>;
 
 macro_rules! kms_api {
-    ($( $method:ident ( $op:literal, $req:ty ) -> $resp:ty ;)+) => {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
         /// One method per AWS KMS operation, with the request and response
         /// types of [`crate::api`], plus optional clock control (the
         /// `KmsLifecycle.` operations of `kms-lifecycle serve --clock manual`).

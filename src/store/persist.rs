@@ -425,7 +425,7 @@ pub struct Image {
 }
 
 macro_rules! operation_names {
-    ($($method:ident($name:literal, $req:ty) -> $resp:ty;)*) => {
+    ($($method:ident($name:literal, $req:ty, $members:ident) -> $resp:ty;)*) => {
         &[$($name),*]
     };
 }

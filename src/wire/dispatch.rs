@@ -30,40 +30,15 @@ fn call<Req: DeserializeOwned + Decoded, Resp: Serialize>(
     }
 }
 
-/// The AWS KMS operations served, in the order of the AWS API reference.
-pub const OPERATIONS: &[&str] = &[
-    "CancelKeyDeletion",
-    "CreateAlias",
-    "CreateKey",
-    "Decrypt",
-    "DeleteAlias",
-    "DeleteImportedKeyMaterial",
-    "DescribeKey",
-    "DisableKey",
-    "DisableKeyRotation",
-    "EnableKey",
-    "EnableKeyRotation",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GetKeyPolicy",
-    "GetKeyRotationStatus",
-    "GetParametersForImport",
-    "ImportKeyMaterial",
-    "ListAliases",
-    "ListKeyPolicies",
-    "ListKeyRotations",
-    "ListKeys",
-    "ListResourceTags",
-    "PutKeyPolicy",
-    "ReEncrypt",
-    "RotateKeyOnDemand",
-    "ScheduleKeyDeletion",
-    "TagResource",
-    "UntagResource",
-    "UpdateAlias",
-    "UpdateKeyDescription",
-];
+macro_rules! operation_names {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
+        &[$($op),+]
+    };
+}
+
+/// The AWS KMS operations served, in the order of the AWS API reference
+/// (generated from the crate's operation table, `with_kms_operations!`).
+pub const OPERATIONS: &[&str] = crate::with_kms_operations!(operation_names);
 
 /// Access to the store for one call: [`dispatch_with`] decodes and validates
 /// the request first, runs only the store's operation inside
@@ -89,97 +64,27 @@ pub fn dispatch(kms: &mut Kms, operation: &str, body: &[u8]) -> WireResponse {
     dispatch_with(&Exclusive(std::cell::RefCell::new(kms)), operation, body)
 }
 
-/// [`dispatch`] on a store reached through `store` (see [`WithStore`]).
-pub fn dispatch_with(store: &impl WithStore, operation: &str, body: &[u8]) -> WireResponse {
-    match operation {
-        "CreateKey" => call(body, CREATE_KEY, |r| {
-            store.with_store(|kms| kms.create_key(r))
-        }),
-        "DescribeKey" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.describe_key(r))
-        }),
-        "ListKeys" => call(body, LIST, |r| store.with_store(|kms| kms.list_keys(r))),
-        "UpdateKeyDescription" => call(body, UPDATE_KEY_DESCRIPTION, |r| {
-            store.with_store(|kms| kms.update_key_description(r))
-        }),
-        "TagResource" => call(body, TAG_RESOURCE, |r| {
-            store.with_store(|kms| kms.tag_resource(r))
-        }),
-        "UntagResource" => call(body, UNTAG_RESOURCE, |r| {
-            store.with_store(|kms| kms.untag_resource(r))
-        }),
-        "ListResourceTags" => list_resource_tags(store, body),
-        "EnableKey" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.enable_key(r))
-        }),
-        "DisableKey" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.disable_key(r))
-        }),
-        "Encrypt" => call(body, ENCRYPT, |r| store.with_store(|kms| kms.encrypt(r))),
-        "Decrypt" => call(body, DECRYPT, |r| store.with_store(|kms| kms.decrypt(r))),
-        "ReEncrypt" => call(body, RE_ENCRYPT, |r| {
-            store.with_store(|kms| kms.re_encrypt(r))
-        }),
-        "GenerateDataKey" => call(body, GENERATE_DATA_KEY, |r| {
-            store.with_store(|kms| kms.generate_data_key(r))
-        }),
-        "GenerateDataKeyWithoutPlaintext" => call(body, GENERATE_DATA_KEY, |r| {
-            store.with_store(|kms| kms.generate_data_key_without_plaintext(r))
-        }),
-        "EnableKeyRotation" => call(body, ENABLE_KEY_ROTATION, |r| {
-            store.with_store(|kms| kms.enable_key_rotation(r))
-        }),
-        "DisableKeyRotation" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.disable_key_rotation(r))
-        }),
-        "GetKeyRotationStatus" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.get_key_rotation_status(r))
-        }),
-        "RotateKeyOnDemand" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.rotate_key_on_demand(r))
-        }),
-        "ListKeyRotations" => call(body, LIST_KEY_ROTATIONS, |r| {
-            store.with_store(|kms| kms.list_key_rotations(r))
-        }),
-        "ScheduleKeyDeletion" => call(body, SCHEDULE_KEY_DELETION, |r| {
-            store.with_store(|kms| kms.schedule_key_deletion(r))
-        }),
-        "CancelKeyDeletion" => call(body, KEY_ID_ONLY, |r| {
-            store.with_store(|kms| kms.cancel_key_deletion(r))
-        }),
-        "GetParametersForImport" => call(body, GET_PARAMETERS_FOR_IMPORT, |r| {
-            store.with_store(|kms| kms.get_parameters_for_import(r))
-        }),
-        "ImportKeyMaterial" => call(body, IMPORT_KEY_MATERIAL, |r| {
-            store.with_store(|kms| kms.import_key_material(r))
-        }),
-        "DeleteImportedKeyMaterial" => call(body, DELETE_IMPORTED_KEY_MATERIAL, |r| {
-            store.with_store(|kms| kms.delete_imported_key_material(r))
-        }),
-        "CreateAlias" => call(body, ALIAS, |r| store.with_store(|kms| kms.create_alias(r))),
-        "UpdateAlias" => call(body, ALIAS, |r| store.with_store(|kms| kms.update_alias(r))),
-        "DeleteAlias" => call(body, DELETE_ALIAS, |r| {
-            store.with_store(|kms| kms.delete_alias(r))
-        }),
-        "ListAliases" => call(body, LIST_ALIASES, |r| {
-            store.with_store(|kms| kms.list_aliases(r))
-        }),
-        "GetKeyPolicy" => call(body, GET_KEY_POLICY, |r| {
-            store.with_store(|kms| kms.get_key_policy(r))
-        }),
-        "PutKeyPolicy" => call(body, PUT_KEY_POLICY, |r| {
-            store.with_store(|kms| kms.put_key_policy(r))
-        }),
-        "ListKeyPolicies" => call(body, LIST_BY_KEY, |r| {
-            store.with_store(|kms| kms.list_key_policies(r))
-        }),
-        other => WireResponse::error(
-            400,
-            "UnknownOperationException",
-            &format!("Unknown operation TrentService.{}", other.escape_default()),
-        ),
-    }
+macro_rules! dispatch_table {
+    ($( $method:ident ( $op:literal, $req:ty, $members:ident ) -> $resp:ty ;)+) => {
+        /// [`dispatch`] on a store reached through `store` (see [`WithStore`]).
+        pub fn dispatch_with(store: &impl WithStore, operation: &str, body: &[u8]) -> WireResponse {
+            // The one operation whose paging is this layer's, not the store's.
+            if operation == "ListResourceTags" {
+                return list_resource_tags(store, body);
+            }
+            match operation {
+                $( $op => call(body, $members, |r: $req| store.with_store(|kms| kms.$method(r))), )+
+                other => WireResponse::error(
+                    400,
+                    "UnknownOperationException",
+                    &format!("Unknown operation TrentService.{}", other.escape_default()),
+                ),
+            }
+        }
+    };
 }
+
+crate::with_kms_operations!(dispatch_table);
 
 /// ListResourceTags with AWS's paging: `Limit` 1–50, default 50 (the service
 /// model allows up to 1000; more than 50 lists 50), `Marker` the
