@@ -7,6 +7,15 @@
 //!   AlreadyExistsException; Decrypt naming another key may answer the state
 //!   exception (DisabledException, KMSInvalidStateException) of either key
 //!   instead of IncorrectKeyException;
+//! - CreateAlias of a reserved `alias/aws/` name: AWS reserves the prefix
+//!   but documents no exception for it (the model's NotAuthorizedException
+//!   is a decision), so InvalidAliasNameException and ValidationException
+//!   are accepted too, and so is the refusal the target's own state would
+//!   give if the target is checked first (KMSInvalidStateException while
+//!   PendingDeletion); success is still a divergence;
+//! - ImportKeyMaterial with bytes that are no token, where the model refuses
+//!   on the key's origin or state first: InvalidImportTokenException (the
+//!   token checked first) is accepted too;
 //! - DeleteImportedKeyMaterial naming a KeyMaterialId the key does not have,
 //!   on a key pending import, may succeed with no effect (AWS's key-state
 //!   table: "✓ (No effect)" while PendingImport);
@@ -19,6 +28,7 @@
 
 use kms_lifecycle_model::{
     Action, AliasName, Exception, KeyRef, KeyState, MaterialRef, Response, RotationSetting, State,
+    TokenRef,
 };
 
 /// Whether success of `a` in `before` is also acceptable where the model
@@ -57,6 +67,26 @@ pub(super) fn also_refused(
         return false;
     };
     match *a {
+        Action::CreateAlias {
+            alias: AliasName::Reserved,
+            key,
+        } if e == Exception::NotAuthorizedException => match observed {
+            "InvalidAliasNameException" | "ValidationException" => true,
+            "KMSInvalidStateException" => {
+                before.keys.get(key as usize).map(|k| k.state) == Some(KeyState::PendingDeletion)
+            }
+            _ => false,
+        },
+        Action::ImportKeyMaterial {
+            token: TokenRef::Forged,
+            ..
+        } if matches!(
+            e,
+            Exception::UnsupportedOperationException | Exception::KMSInvalidStateException
+        ) =>
+        {
+            observed == "InvalidImportTokenException"
+        }
         Action::CreateAlias {
             alias: AliasName::Slot(s),
             ..
@@ -113,4 +143,101 @@ pub(super) fn more_outcomes(
         next: old.next,
     });
     Some((*r, alt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::also_refused;
+    use kms_lifecycle_model::{
+        Action, AliasName, Exception, ImportType, Origin, Response, Rules, State, TokenRef,
+        ValidToChoice, step,
+    };
+
+    fn run(s: &State, a: Action) -> (Response, State) {
+        step(&Rules::current(), s, &a).remove(0)
+    }
+
+    fn refused(e: Exception) -> Response {
+        let mut r = run(
+            &State::initial(1),
+            Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+        )
+        .0;
+        r.outcome = Err(e);
+        r
+    }
+
+    /// A reserved alias name: any documented name refusal, or the target's
+    /// state refusal when the target is pending deletion; never success or
+    /// an internal error, and never the state refusal of a key that has none.
+    #[test]
+    fn a_reserved_alias_name_may_be_refused_by_name_or_by_the_targets_state() {
+        let (_, enabled) = run(
+            &State::initial(1),
+            Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+        );
+        let (_, pending) = run(
+            &enabled,
+            Action::ScheduleKeyDeletion {
+                key: 0,
+                window_days: Some(30),
+            },
+        );
+        let a = Action::CreateAlias {
+            alias: AliasName::Reserved,
+            key: 0,
+        };
+        let expected = refused(Exception::NotAuthorizedException);
+        for name in ["InvalidAliasNameException", "ValidationException"] {
+            assert!(also_refused(&a, &enabled, &expected, name), "{name}");
+        }
+        assert!(also_refused(
+            &a,
+            &pending,
+            &expected,
+            "KMSInvalidStateException"
+        ));
+        assert!(!also_refused(
+            &a,
+            &enabled,
+            &expected,
+            "KMSInvalidStateException"
+        ));
+        assert!(!also_refused(&a, &pending, &expected, "InternalError"));
+        assert!(!also_refused(&a, &pending, &expected, "NotFoundException"));
+    }
+
+    /// A forged token where the model refuses on the origin: the token
+    /// checked first (InvalidImportTokenException) is accepted, LocalStack's
+    /// NotFoundException is not.
+    #[test]
+    fn a_forged_token_may_be_refused_before_the_origin() {
+        let (_, s) = run(
+            &State::initial(1),
+            Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+        );
+        let a = Action::ImportKeyMaterial {
+            key: 0,
+            token: TokenRef::Forged,
+            material: 0,
+            import_type: Some(ImportType::NewKeyMaterial),
+            expires: ValidToChoice::DoesNotExpire,
+        };
+        let expected = refused(Exception::UnsupportedOperationException);
+        assert!(also_refused(
+            &a,
+            &s,
+            &expected,
+            "InvalidImportTokenException"
+        ));
+        assert!(!also_refused(&a, &s, &expected, "NotFoundException"));
+        let other = refused(Exception::InvalidImportTokenException);
+        assert!(!also_refused(&a, &s, &other, "InvalidImportTokenException"));
+    }
 }

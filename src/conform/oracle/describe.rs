@@ -95,8 +95,12 @@ pub fn describe_action(a: &Action) -> String {
             match expires {
                 ValidToChoice::DoesNotExpire => "KEY_MATERIAL_DOES_NOT_EXPIRE".to_string(),
                 ValidToChoice::In(s) => format!("ValidTo=now+{}", model::fmt_time(s)),
-                ValidToChoice::TooFar => "ValidTo=now+365d+1s".to_string(),
-                ValidToChoice::Past => "ValidTo=now".to_string(),
+                // Without clock control the oracle widens both by 600 s
+                // (perform.rs), so that clock skew cannot make them valid.
+                ValidToChoice::TooFar => {
+                    "ValidTo=now+365d+1s (+600 s without clock control)".to_string()
+                }
+                ValidToChoice::Past => "ValidTo=now (−600 s without clock control)".to_string(),
                 ValidToChoice::MissingValidTo => "KEY_MATERIAL_EXPIRES without ValidTo".to_string(),
             }
         ),
