@@ -770,3 +770,50 @@ fn external_key_with_parameters(rules: &Rules) -> kms_lifecycle_model::State {
     );
     one(&created, Action::GetParametersForImport { key: 0 })
 }
+
+/// One clock step across several automatic rotations (spec §4, §10): each
+/// rotation happens at its own NextRotationDate, in order, and the next date
+/// is the last one plus the period in days. The checker's clock steps stop at
+/// each deadline, so a jump over two rotations of one key is pinned here (two
+/// survivors of mutants-model in `advance_inner` and `apply_events_at`).
+#[test]
+fn one_clock_step_across_two_rotation_dates_rotates_twice_on_schedule() {
+    use kms_lifecycle_model::{Action, DAY, RotationType, State, step};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| {
+        let (r, s) = step(&rules, s, &a).remove(0);
+        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+        s
+    };
+    let mut s = State::initial(0);
+    for a in [
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+        Action::EnableKeyRotation {
+            key: 0,
+            period_days: Some(90),
+        },
+    ] {
+        s = one(&s, a);
+    }
+    let after = one(&s, Action::Advance(200 * DAY));
+    let k = &after.keys[0];
+    let dates: Vec<_> = k
+        .rotations
+        .iter()
+        .map(|r| (r.date, r.rotation_type))
+        .collect();
+    assert_eq!(
+        dates,
+        vec![
+            (90 * DAY, RotationType::Automatic),
+            (180 * DAY, RotationType::Automatic)
+        ]
+    );
+    assert_eq!(
+        k.rotation.map(|r| (r.period_days, r.next)),
+        Some((90, 270 * DAY))
+    );
+    assert_eq!(after.now, 200 * DAY);
+}
