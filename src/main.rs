@@ -88,7 +88,7 @@ fn serve(args: &[String]) -> i32 {
        [--clock system|manual] [--start EPOCH_SECONDS] [--region R] [--account A]
        [--threads N] [--identities FILE]
        [--data-dir DIR --root-key-file FILE]
-       [--max-events N] [--max-event-age-days D]
+       [--max-events N] [--max-event-age-days D] [--max-managed-keys N]
 
 Serves the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>).
 Without --identities, any SigV4 credentials are accepted: there is no
@@ -105,7 +105,9 @@ keep it outside DIR). Without --data-dir the store is in memory only.
 The audit trail and the alarms keep at most --max-events records each
 (default 100000) and none older than --max-event-age-days (default 90);
 KmsLifecycle.ListEvents pages with Limit (1-1000) and Marker (without Limit:
-every record kept).";
+every record kept). Any new alias/aws/<name> makes an AWS managed key, which
+can never be deleted; at most --max-managed-keys of them are made (default
+10000), then a new name is NotFoundException.";
     let mut cfg = ServerConfig::default();
     let mut manual = false;
     let mut start: Option<u64> = None;
@@ -149,6 +151,12 @@ every record kept).";
                 .ok()
                 .filter(|&d| (1..=36_500).contains(&d))
                 .map(|d| cfg.retention.max_age = d * 86_400)
+                .is_some(),
+            "--max-managed-keys" => value
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .map(|n| cfg.retention.max_managed_keys = n)
                 .is_some(),
             "--data-dir" => {
                 cfg.data_dir = Some(value.into());

@@ -36,6 +36,7 @@ fn the_trail_keeps_at_most_max_records_the_newest() {
     let (mut kms, _) = store(Retention {
         max_records: 10,
         max_age: 1_000_000,
+        ..Retention::default()
     });
     missing(&mut kms, 50);
     let events = kms.events();
@@ -71,6 +72,7 @@ fn records_older_than_max_age_are_dropped() {
     let (mut kms, clock) = store(Retention {
         max_records: 1000,
         max_age: 3600,
+        ..Retention::default()
     });
     missing(&mut kms, 5);
     clock.advance(3000);
@@ -227,6 +229,7 @@ fn the_retention_bound_holds_on_disk_across_a_restart() {
         retention: Retention {
             max_records: 5,
             max_age: 1_000_000,
+            ..Retention::default()
         },
         ..ServerConfig::default()
     };
@@ -256,4 +259,65 @@ fn the_retention_bound_holds_on_disk_across_a_restart() {
     assert_eq!(events[4]["EventName"], "CreateKey");
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// AWS managed keys can never be deleted, and any new `alias/aws/<name>`
+/// makes one (spec §9 decision): `max_managed_keys` bounds how many. The
+/// ones made keep working, a new name past the bound is not found (as AWS
+/// answers a name it has no service for) and makes nothing.
+#[test]
+fn at_most_max_managed_keys_aws_managed_keys_are_made() {
+    let (mut kms, _) = store(Retention {
+        max_managed_keys: 3,
+        ..Retention::default()
+    });
+    let describe = |kms: &mut Kms, name: &str| {
+        kms.describe_key(KeyIdRequest {
+            key_id: format!("alias/aws/{name}"),
+        })
+    };
+    let made: Vec<String> = ["s3", "ebs", "lambda"]
+        .iter()
+        .map(|n| describe(&mut kms, n).unwrap().key_metadata.key_id)
+        .collect();
+    let keys = kms.key_count();
+    let refused = describe(&mut kms, "rds").unwrap_err();
+    assert_eq!(refused.name(), "NotFoundException");
+    assert_eq!(
+        refused.message(),
+        "Alias arn:aws:kms:us-east-1:111122223333:alias/aws/rds is not found."
+    );
+    let encrypt = kms.encrypt(EncryptRequest {
+        key_id: "alias/aws/sqs".into(),
+        plaintext: b"x".to_vec().into(),
+        ..Default::default()
+    });
+    assert_eq!(encrypt.unwrap_err().name(), "NotFoundException");
+    assert_eq!(kms.key_count(), keys, "nothing made past the bound");
+    for (name, id) in ["s3", "ebs", "lambda"].iter().zip(&made) {
+        assert_eq!(&describe(&mut kms, name).unwrap().key_metadata.key_id, id);
+    }
+    let aliases = kms.list_aliases(ListRequest::default()).unwrap().aliases;
+    let managed = aliases
+        .iter()
+        .filter(|a| a.alias_name.starts_with("alias/aws/"))
+        .count();
+    assert_eq!(managed, 3);
+}
+
+/// The library keeps the spec's behaviour by default: every new
+/// `alias/aws/<name>` makes its key ([`Retention::UNBOUNDED`]); `serve`
+/// bounds it ([`Retention::default`]).
+#[test]
+fn the_library_is_unbounded_and_serve_bounds_managed_keys() {
+    assert_eq!(Retention::UNBOUNDED.max_managed_keys, usize::MAX);
+    assert_eq!(Retention::default().max_managed_keys, 10_000);
+    let (mut kms, _) = store(Retention::UNBOUNDED);
+    for i in 0..300 {
+        kms.describe_key(KeyIdRequest {
+            key_id: format!("alias/aws/svc{i}"),
+        })
+        .unwrap();
+    }
+    assert_eq!(kms.key_count(), 300);
 }

@@ -549,6 +549,7 @@ fn concurrent_history_is_linearizable_against_the_model() {
         retention: kms_lifecycle::store::Retention {
             max_records: usize::MAX,
             max_age: u64::MAX,
+            max_managed_keys: usize::MAX,
         },
         ..ServerConfig::default()
     })

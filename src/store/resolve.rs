@@ -103,7 +103,11 @@ impl Kms {
             }
             match self.aliases.get(name) {
                 Some(a) => a.target,
-                None if is_managed_alias(name) => return Ok(Target::NewManaged(name.to_string())),
+                None if is_managed_alias(name)
+                    && self.managed_key_count() < self.retention.max_managed_keys =>
+                {
+                    return Ok(Target::NewManaged(name.to_string()));
+                }
                 None => {
                     return Err(KmsError::NotFoundException(format!(
                         "Alias {} is not found.",
@@ -124,6 +128,18 @@ impl Kms {
             return Err(KmsError::not_found(&self.arn(&id)));
         }
         Ok(Target::Key(idx))
+    }
+
+    /// How many AWS managed keys exist: one `alias/aws/` alias each, and
+    /// neither the key nor its alias can be deleted.
+    fn managed_key_count(&self) -> usize {
+        self.aliases
+            .range::<str, _>((
+                std::ops::Bound::Included("alias/aws/"),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(name, _)| name.starts_with("alias/aws/"))
+            .count()
     }
 
     pub(super) fn fresh_id(&self) -> [u8; 16] {

@@ -1,16 +1,24 @@
 //! Bounded memory (issue 17, item 4): the audit trail and the alarms are kept
-//! within a count and an age, the trail is read a page at a time, and caller
-//! text echoed in error messages is cut to a fixed length.
+//! within a count and an age, the trail is read a page at a time, caller
+//! text echoed in error messages is cut to a fixed length, and the AWS
+//! managed keys that `alias/aws/<name>` makes on first use are counted.
 
 use super::*;
 
-/// How much of the audit trail and of the alarms is kept.
+/// How much the store keeps of what callers can make grow: the audit trail,
+/// the alarms, and the AWS managed keys made on first use of an alias.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retention {
     /// At most this many audit records (and, separately, alarms).
     pub max_records: usize,
     /// Records older than this many seconds (by the store's clock) are dropped.
     pub max_age: u64,
+    /// At most this many AWS managed keys. An AWS managed key can never be
+    /// deleted, and any `alias/aws/<name>` makes one on first use (spec §9
+    /// decision); once this many exist, a further new `alias/aws/<name>` is
+    /// `NotFoundException: Alias <arn> is not found.`, as AWS answers a name
+    /// it has no service for. The ones that exist keep working.
+    pub max_managed_keys: usize,
 }
 
 impl Retention {
@@ -19,16 +27,21 @@ impl Retention {
     pub const UNBOUNDED: Retention = Retention {
         max_records: usize::MAX,
         max_age: u64::MAX,
+        max_managed_keys: usize::MAX,
     };
 }
 
 impl Default for Retention {
     /// `serve`'s default: 100 000 records, 90 days (as long as CloudTrail's
-    /// event history).
+    /// event history), 10 000 AWS managed keys (AWS has about a hundred
+    /// services with an `alias/aws/` key; the oracle with clock control
+    /// invents one service name per sequence, and a key with its policy
+    /// takes a few KB).
     fn default() -> Self {
         Self {
             max_records: 100_000,
             max_age: 90 * DAY,
+            max_managed_keys: 10_000,
         }
     }
 }
