@@ -817,3 +817,37 @@ fn one_clock_step_across_two_rotation_dates_rotates_twice_on_schedule() {
     );
     assert_eq!(after.now, 200 * DAY);
 }
+
+/// The AWS managed key made by the first use of its alias rotates every
+/// `managed_rotation_days` from its creation (spec §1, §4: 1095 days under
+/// `classic`, 365 under `current`): its NextRotationDate is creation plus
+/// that many days, and the rotation happens then, not a second earlier.
+/// The checker's managed configuration never lets a year pass (a survivor
+/// of mutants-model in `use_managed_alias`).
+#[test]
+fn the_aws_managed_key_rotates_every_managed_period_from_its_creation() {
+    use kms_lifecycle_model::{Action, DAY, RotationType, State, step};
+    for (rules, days) in [(Rules::classic(), 1095), (Rules::current(), 365)] {
+        let one = |s: &State, a: Action| {
+            let (r, s) = step(&rules, s, &a).remove(0);
+            assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+            s
+        };
+        let later = one(&State::initial(0), Action::Advance(5 * DAY));
+        let made = one(&later, Action::UseManagedAlias);
+        let r = made.keys[0].rotation.expect("rotation on");
+        assert_eq!((r.period_days, r.next), (days, 5 * DAY + days as u64 * DAY));
+        let before = one(&made, Action::Advance(days as u64 * DAY - 1));
+        assert!(before.keys[0].rotations.is_empty(), "{days}");
+        let at = one(&before, Action::Advance(1));
+        let dates: Vec<_> = at.keys[0]
+            .rotations
+            .iter()
+            .map(|r| (r.date, r.rotation_type))
+            .collect();
+        assert_eq!(
+            dates,
+            vec![(5 * DAY + days as u64 * DAY, RotationType::Automatic)]
+        );
+    }
+}
