@@ -7,6 +7,12 @@
 //!   AlreadyExistsException; Decrypt naming another key may answer the state
 //!   exception (DisabledException, KMSInvalidStateException) of either key
 //!   instead of IncorrectKeyException;
+//! - Decrypt of a ciphertext that would also fail authentication (one byte
+//!   flipped, or the wrong encryption context), where the model refuses
+//!   first on the key's state or on a KeyId naming another key
+//!   (docs/decisions.md, Decrypt (c), (e) before (f)): AWS documents each
+//!   exception but not which check comes first, so InvalidCiphertextException
+//!   is accepted too;
 //! - CreateAlias of a reserved `alias/aws/` name: AWS reserves the prefix
 //!   but documents no exception for it (the model's NotAuthorizedException
 //!   is a decision), so InvalidAliasNameException and ValidationException
@@ -66,6 +72,17 @@ pub(super) fn also_refused(
     let Err(e) = expected.outcome else {
         return false;
     };
+    if observed == "InvalidCiphertextException"
+        && matches!(
+            e,
+            Exception::DisabledException
+                | Exception::KMSInvalidStateException
+                | Exception::IncorrectKeyException
+        )
+        && fails_authentication(a, before)
+    {
+        return true;
+    }
     match *a {
         Action::CreateAlias {
             alias: AliasName::Reserved,
@@ -118,6 +135,19 @@ pub(super) fn also_refused(
                 }
             })
         }
+        _ => false,
+    }
+}
+
+/// Whether `a` decrypts a ciphertext that authentication would refuse: one
+/// whose body was changed, or one given another encryption context.
+fn fails_authentication(a: &Action, before: &State) -> bool {
+    match *a {
+        Action::DecryptTampered { .. } => true,
+        Action::Decrypt { ct, ctx, .. } => before
+            .ciphertexts
+            .get(ct as usize)
+            .is_some_and(|c| c.ctx != ctx),
         _ => false,
     }
 }
@@ -209,6 +239,80 @@ mod tests {
         ));
         assert!(!also_refused(&a, &pending, &expected, "InternalError"));
         assert!(!also_refused(&a, &pending, &expected, "NotFoundException"));
+    }
+
+    /// A ciphertext that would fail authentication, under a Disabled key or
+    /// with a KeyId naming another key: InvalidCiphertextException (the
+    /// ciphertext checked first) is accepted, but not for a ciphertext that
+    /// authenticates, and not in place of another refusal.
+    #[test]
+    fn a_ciphertext_that_fails_authentication_may_be_refused_before_the_state() {
+        use kms_lifecycle_model::{Ctx, KeyRef};
+        let mut s = State::initial(1);
+        for a in [
+            Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+            Action::CreateKey {
+                origin: Origin::AwsKms,
+            },
+            Action::Encrypt {
+                key: KeyRef::Key(0),
+                ctx: Ctx::A,
+            },
+            Action::DisableKey { key: 0 },
+        ] {
+            s = run(&s, a).1;
+        }
+        let disabled = refused(Exception::DisabledException);
+        let wrong_ctx = Action::Decrypt {
+            ct: 0,
+            ctx: Ctx::B,
+            key: None,
+        };
+        let right_ctx = Action::Decrypt {
+            ct: 0,
+            ctx: Ctx::A,
+            key: None,
+        };
+        let tampered = Action::DecryptTampered { ct: 0 };
+        assert!(also_refused(
+            &wrong_ctx,
+            &s,
+            &disabled,
+            "InvalidCiphertextException"
+        ));
+        assert!(also_refused(
+            &tampered,
+            &s,
+            &disabled,
+            "InvalidCiphertextException"
+        ));
+        assert!(!also_refused(
+            &right_ctx,
+            &s,
+            &disabled,
+            "InvalidCiphertextException"
+        ));
+        let other_key = Action::Decrypt {
+            ct: 0,
+            ctx: Ctx::B,
+            key: Some(KeyRef::Key(1)),
+        };
+        let incorrect = refused(Exception::IncorrectKeyException);
+        assert!(also_refused(
+            &other_key,
+            &s,
+            &incorrect,
+            "InvalidCiphertextException"
+        ));
+        let not_found = refused(Exception::NotFoundException);
+        assert!(!also_refused(
+            &wrong_ctx,
+            &s,
+            &not_found,
+            "InvalidCiphertextException"
+        ));
     }
 
     /// A forged token where the model refuses on the origin: the token
