@@ -92,6 +92,42 @@ impl Replay {
         }
     }
 
+    /// Whether `a` touches a retired key or alias slot at all. Generation
+    /// never makes such an action; a shrinking replay can (it replays a
+    /// fixed sequence), and then the action is skipped, as the key's
+    /// answers are no longer compared with the model's.
+    pub(super) fn touches_retired(&self, a: &Action) -> bool {
+        if self.uses_retired(a) {
+            return true;
+        }
+        if matches!(a, Action::CreateKey { .. } | Action::UseManagedAlias) {
+            return false;
+        }
+        let before = &self.states[0];
+        let slot = |r: KeyRef| match r {
+            KeyRef::Alias(s) => Some(s),
+            KeyRef::Key(_) => None,
+        };
+        let slots: Vec<u8> = match *a {
+            Action::CreateAlias {
+                alias: model::AliasName::Slot(s),
+                ..
+            } => vec![s],
+            Action::UpdateAlias { alias, .. } | Action::DeleteAlias { alias } => vec![alias],
+            Action::Encrypt { key, .. }
+            | Action::GenerateDataKey { key }
+            | Action::DescribeKey { key } => slot(key).into_iter().collect(),
+            Action::Decrypt { key, .. } => key.and_then(slot).into_iter().collect(),
+            Action::ReEncrypt { dest, .. } => slot(dest).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        slots.iter().any(|s| self.retired_aliases.contains(s))
+            || self
+                .involved(a, before)
+                .iter()
+                .any(|k| self.retired.contains(k))
+    }
+
     /// Retires key `k` and the alias slots that name it in any state.
     pub(super) fn retire_key(&mut self, k: u8) {
         self.retired.insert(k);

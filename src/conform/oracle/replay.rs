@@ -281,6 +281,7 @@ impl Replay {
     pub(in crate::conform) fn step(&mut self, a: &Action) -> Result<(), Divergence> {
         if !model::applicable(&self.states[0], a)
             || !self.missing.borrow().allows(a, self.rules.key_material_ids)
+            || self.touches_retired(a)
         {
             return Ok(());
         }
