@@ -851,3 +851,27 @@ fn the_aws_managed_key_rotates_every_managed_period_from_its_creation() {
         );
     }
 }
+
+/// The clock-step menu one second before a deadline (spec §10): the fixed
+/// steps, then on the deadline (twice) and one second after it; "one second
+/// before" would be a zero step, which is no step at all, so it is left out.
+/// A survivor of mutants-model in `deadline_steps` (`gap > 1` → `>=`).
+#[test]
+fn one_second_before_a_deadline_the_clock_steps_have_no_zero_step() {
+    use kms_lifecycle_model::{Action, DAY, State, deadline_steps, next_deadline, step};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
+    let key = one(
+        &State::initial(0),
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+    );
+    let token = one(&key, Action::GetParametersForImport { key: 0 });
+    let near = one(&token, Action::Advance(DAY - 1));
+    assert_eq!(next_deadline(&near), Some(near.now + 1));
+    assert_eq!(
+        deadline_steps(&near),
+        vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY, 1, 1, 2]
+    );
+}
