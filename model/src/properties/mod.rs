@@ -125,6 +125,10 @@ pub const TRANSITION_RULES: &[(&str, TransitionRule)] = &[
         policy_operations_only_for_allowed_callers,
     ),
     (
+        "issue 16 a policy operation the key's policy allows succeeds",
+        allowed_policy_operations_succeed,
+    ),
+    (
         "issue 16 GetKeyPolicy answers the key's policy",
         get_key_policy_answers_the_policy,
     ),

@@ -71,6 +71,35 @@ pub(super) fn policy_operations_only_for_allowed_callers(
     }
 }
 
+/// Issue 16, the other half of the rule above: a key policy operation the
+/// key's current policy allows the caller is not refused for it. GetKeyPolicy
+/// and ListKeyPolicies then succeed on every key not deleted (AWS's
+/// key-state table: ✓ in every state); PutKeyPolicy succeeds unless the new
+/// document is no policy, or would lock the caller out without the bypass
+/// flag (docs/decisions.md, key policies).
+pub(super) fn allowed_policy_operations_succeed(
+    _: &Rules,
+    b: &State,
+    a: &Action,
+    r: &Response,
+    _: &State,
+) -> bool {
+    let (key, refusable) = match *a {
+        Action::GetKeyPolicy { key } | Action::ListKeyPolicies { key } => (key, false),
+        Action::PutKeyPolicy {
+            key,
+            policy,
+            bypass,
+        } => (key, policy == Policy::Malformed || (policy.locks_out() && !bypass)),
+        _ => return true,
+    };
+    let k = &b.keys[key as usize];
+    if k.state == KeyState::Deleted || !k.policy.allows(a.kind()) || refusable {
+        return true;
+    }
+    r.outcome.is_ok()
+}
+
 /// Issue 16: GetKeyPolicy answers the key's policy, the one the last
 /// successful PutKeyPolicy (or CreateKey) set.
 pub(super) fn get_key_policy_answers_the_policy(
