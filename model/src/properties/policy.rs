@@ -90,7 +90,10 @@ pub(super) fn allowed_policy_operations_succeed(
             key,
             policy,
             bypass,
-        } => (key, policy == Policy::Malformed || (policy.locks_out() && !bypass)),
+        } => (
+            key,
+            policy == Policy::Malformed || (policy.locks_out() && !bypass),
+        ),
         _ => return true,
     };
     let k = &b.keys[key as usize];
