@@ -875,3 +875,40 @@ fn one_second_before_a_deadline_the_clock_steps_have_no_zero_step() {
         vec![60, 20 * 60, DAY, 7 * DAY, 365 * DAY, 1, 1, 2]
     );
 }
+
+/// `advance_to` (public, for users driving the model by absolute time) is
+/// the strict outcome of `Advance`: the same state at every instant across a
+/// rotation, a deletion and an import token's expiry. A survivor of
+/// mutants-model (`advance_to -> Default::default()`): nothing in the crate
+/// calls it.
+#[test]
+fn advance_to_is_the_state_an_advance_step_reaches() {
+    use kms_lifecycle_model::{Action, DAY, State, advance_to, step};
+    let rules = Rules::current();
+    let one = |s: &State, a: Action| step(&rules, s, &a).remove(0).1;
+    let mut s = State::initial(0);
+    for a in [
+        Action::CreateKey {
+            origin: Origin::AwsKms,
+        },
+        Action::EnableKeyRotation {
+            key: 0,
+            period_days: Some(90),
+        },
+        Action::CreateKey {
+            origin: Origin::External,
+        },
+        Action::GetParametersForImport { key: 1 },
+        Action::ScheduleKeyDeletion {
+            key: 1,
+            window_days: Some(7),
+        },
+    ] {
+        s = one(&s, a);
+    }
+    for d in [1, DAY, 7 * DAY, 90 * DAY, 200 * DAY] {
+        let stepped = one(&s, Action::Advance(d));
+        assert_eq!(advance_to(&rules, &s, s.now + d), stepped, "{d}");
+        assert_eq!(stepped.now, s.now + d);
+    }
+}
