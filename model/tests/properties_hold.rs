@@ -566,13 +566,9 @@ fn rotation_period_bounds_are_those_of_the_rule_set() {
 /// accepted period under `current`, so this is pinned here.
 #[test]
 fn a_repeated_enable_key_rotation_changes_the_schedule_only_for_another_period() {
-    use kms_lifecycle_model::{Action, DAY, State, step};
+    use kms_lifecycle_model::{Action, DAY, State};
     let rules = Rules::current();
-    let one = |s: &State, a: Action| {
-        let (r, s) = step(&rules, s, &a).remove(0);
-        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
-        s
-    };
+    let one = |s: &State, a: Action| ok_step(&rules, s, a);
     let enable = |period_days| Action::EnableKeyRotation {
         key: 0,
         period_days,
@@ -602,15 +598,9 @@ fn a_repeated_enable_key_rotation_changes_the_schedule_only_for_another_period()
 /// pinned here (a survivor of mutants-model in `apply_events_at`).
 #[test]
 fn pending_material_expires_exactly_at_its_valid_to() {
-    use kms_lifecycle_model::{
-        Action, DAY, ImportType, KeyState, State, TokenRef, ValidToChoice, step,
-    };
+    use kms_lifecycle_model::{Action, DAY, ImportType, KeyState, State, TokenRef, ValidToChoice};
     let rules = Rules::current();
-    let one = |s: &State, a: Action| {
-        let (r, s) = step(&rules, s, &a).remove(0);
-        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
-        s
-    };
+    let one = |s: &State, a: Action| ok_step(&rules, s, a);
     let import = |material, import_type, expires| Action::ImportKeyMaterial {
         key: 0,
         token: TokenRef::Latest,
@@ -778,13 +768,9 @@ fn external_key_with_parameters(rules: &Rules) -> kms_lifecycle_model::State {
 /// survivors of mutants-model in `advance_inner` and `apply_events_at`).
 #[test]
 fn one_clock_step_across_two_rotation_dates_rotates_twice_on_schedule() {
-    use kms_lifecycle_model::{Action, DAY, RotationType, State, step};
+    use kms_lifecycle_model::{Action, DAY, RotationType, State};
     let rules = Rules::current();
-    let one = |s: &State, a: Action| {
-        let (r, s) = step(&rules, s, &a).remove(0);
-        assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
-        s
-    };
+    let one = |s: &State, a: Action| ok_step(&rules, s, a);
     let mut s = State::initial(0);
     for a in [
         Action::CreateKey {
@@ -826,13 +812,9 @@ fn one_clock_step_across_two_rotation_dates_rotates_twice_on_schedule() {
 /// of mutants-model in `use_managed_alias`).
 #[test]
 fn the_aws_managed_key_rotates_every_managed_period_from_its_creation() {
-    use kms_lifecycle_model::{Action, DAY, RotationType, State, step};
+    use kms_lifecycle_model::{Action, DAY, RotationType, State};
     for (rules, days) in [(Rules::classic(), 1095), (Rules::current(), 365)] {
-        let one = |s: &State, a: Action| {
-            let (r, s) = step(&rules, s, &a).remove(0);
-            assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
-            s
-        };
+        let one = |s: &State, a: Action| ok_step(&rules, s, a);
         let later = one(&State::initial(0), Action::Advance(5 * DAY));
         let made = one(&later, Action::UseManagedAlias);
         let r = made.keys[0].rotation.expect("rotation on");
@@ -911,4 +893,15 @@ fn advance_to_is_the_state_an_advance_step_reaches() {
         assert_eq!(advance_to(&rules, &s, s.now + d), stepped, "{d}");
         assert_eq!(stepped.now, s.now + d);
     }
+}
+
+/// One step of `a` from `s` that must succeed; its state.
+fn ok_step(
+    rules: &Rules,
+    s: &kms_lifecycle_model::State,
+    a: kms_lifecycle_model::Action,
+) -> kms_lifecycle_model::State {
+    let (r, next) = kms_lifecycle_model::step(rules, s, &a).remove(0);
+    assert!(r.outcome.is_ok(), "{a:?}: {r:?}");
+    next
 }
