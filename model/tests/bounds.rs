@@ -155,3 +155,23 @@ fn every_state_invariant_is_an_always_property() {
         );
     }
 }
+
+/// Every transition rule is checked: one `always` property per entry of the
+/// table, in table order. The last rule of the table was once left out of a
+/// hand-kept index list and held vacuously (docs/verification.md §5a, shard 6).
+#[test]
+fn every_transition_rule_is_an_always_property() {
+    let props = properties::all_properties();
+    let always: Vec<&str> = props
+        .iter()
+        .filter(|p| matches!(p.expectation, stateright::Expectation::Always))
+        .map(|p| p.name)
+        .collect();
+    for (name, _) in properties::TRANSITION_RULES {
+        assert!(always.contains(name), "transition rule not checked: {name}");
+    }
+    assert_eq!(
+        always.len(),
+        properties::STATE_INVARIANTS.len() + properties::TRANSITION_RULES.len()
+    );
+}

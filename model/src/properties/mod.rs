@@ -163,9 +163,19 @@ fn transition_rule_holds<const I: usize>(_: &LifecycleModel, c: &CheckState) -> 
     c.broken & (1 << I) == 0
 }
 
+// One bit of `CheckState::broken` per transition rule.
+const _: () = assert!(TRANSITION_RULES.len() <= u64::BITS as usize);
+
+/// One `always` property per entry of [`TRANSITION_RULES`], however many
+/// there are: the macro lists every bit of `broken` and keeps those with a
+/// rule, so a rule added to the table is checked without another edit (a
+/// hand-kept index list once left the last rule unchecked).
 macro_rules! transition_properties {
     ($($i:literal),*) => {
-        vec![$(Property::always(TRANSITION_RULES[$i].0, transition_rule_holds::<$i>)),*]
+        [$(($i, transition_rule_holds::<$i> as fn(&LifecycleModel, &CheckState) -> bool)),*]
+            .into_iter()
+            .filter(|&(i, _)| i < TRANSITION_RULES.len())
+            .map(|(i, f)| Property::always(TRANSITION_RULES[i].0, f))
     };
 }
 
@@ -271,7 +281,9 @@ pub fn all_properties() -> Vec<Property<LifecycleModel>> {
         .map(|&(name, f)| Property::always(name, f))
         .collect();
     v.extend(transition_properties!(
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+        25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+        48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
     ));
     v.extend([
         Property::sometimes("sometimes §2 a key Enabled", reach_enabled),
