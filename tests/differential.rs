@@ -12,6 +12,8 @@
 //! `PROPTEST_CASES` sets the number of sequences per rule set (default 512),
 //! `PROPTEST_RNG_SEED` their seed (default fixed, [`DEFAULT_SEED`]); the soak
 //! command is in docs/verification.md.
+// The harness drives the store through the oracle's driver (feature `conform`).
+#![cfg(feature = "conform")]
 
 mod harness;
 

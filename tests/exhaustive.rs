@@ -17,7 +17,7 @@
 //! `EXHAUSTIVE_PLANT=<bug>` (a name of the planted-bug catalogue, e.g.
 //! `deleted-material-kept-while-pending-import`) plants that
 //! bug, to measure whether the replay reaches it (docs/verification.md).
-#![cfg(feature = "checker")]
+#![cfg(all(feature = "checker", feature = "conform"))]
 
 mod harness;
 

@@ -4,7 +4,7 @@
 //! proptest shrinks it to at most 6 operations. The search gets [`SEEDS`]
 //! fixed seeds of [`CASES`] sequences each: some bugs need a specific 5–6
 //! step sequence, which one seed's 2,000 sequences may miss.
-#![cfg(feature = "test-bugs")]
+#![cfg(all(feature = "test-bugs", feature = "conform"))]
 
 mod harness;
 
@@ -46,7 +46,7 @@ where
         &strategy,
         |(_, actions, seen): (R::State, Vec<Action>, Option<Arc<AtomicUsize>>)| {
             let mut sut = Sut::new(&rules);
-            sut.kms.plant_bugs(bugs);
+            sut.sys.kms.plant_bugs(bugs);
             for a in &actions {
                 // Tell the strategy how far the run got (it first drops the
                 // transitions after the failure when shrinking).

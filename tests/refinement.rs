@@ -22,7 +22,7 @@
 //! of the one-key test configuration (too large for `cargo test`;
 //! docs/verification.md records how far it gets in 10 minutes), and
 //! `REFINEMENT_MAX_EDGES` bounds the run.
-#![cfg(feature = "checker")]
+#![cfg(all(feature = "checker", feature = "conform"))]
 
 mod harness;
 
@@ -63,7 +63,7 @@ fn refine(m: &LifecycleModel, plant: impl Fn(&mut Kms), max_edges: usize) -> Res
     let rules = m.rules;
     let init = m.init_states().remove(0);
     let mut sut = Sut::with_aliases(&rules, m.aliases);
-    plant(&mut sut.kms);
+    plant(&mut sut.sys.kms);
     let seen: Mutex<HashSet<CheckState>> = Mutex::new(HashSet::from([init.clone()]));
     let mut level = vec![(init, sut)];
     let mut reach = Reach::default();

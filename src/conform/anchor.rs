@@ -150,7 +150,7 @@ impl Replay {
         };
         match *a {
             Action::CreateKey { .. } | Action::UseManagedAlias => {
-                if let Some(k) = self.keys.len().checked_sub(1) {
+                if let Some(k) = self.drive.keys.len().checked_sub(1) {
                     v.push(k as u8);
                 }
             }
@@ -212,10 +212,10 @@ impl Replay {
         } else {
             cands.extend(before.iter().cloned());
         }
-        cands.retain(|s| s.keys.len() == self.keys.len());
+        cands.retain(|s| s.keys.len() == self.drive.keys.len());
         let same: Vec<State> = cands
             .iter()
-            .filter(|s| s.ciphertexts.len() == self.cts.len())
+            .filter(|s| s.ciphertexts.len() == self.drive.cts.len())
             .cloned()
             .collect();
         if same.is_empty() {
@@ -223,11 +223,11 @@ impl Replay {
             let n = cands
                 .iter()
                 .map(|s| s.ciphertexts.len())
-                .filter(|&n| n < self.cts.len())
+                .filter(|&n| n < self.drive.cts.len())
                 .max();
             cands.retain(|s| Some(s.ciphertexts.len()) == n);
             if let Some(n) = n {
-                self.cts.truncate(n);
+                self.drive.cts.truncate(n);
                 if let Some(m) = self.made.last_mut() {
                     m.1 = m.1.filter(|&c| (c as usize) < n);
                 }
@@ -469,7 +469,7 @@ impl Replay {
         );
         if let (true, false, Some(k)) = (changes, refused, a.direct_key())
             && self.states[0].keys.get(k as usize).map(|k| k.manager) == Some(Manager::Aws)
-            && let Some(id) = self.keys.get(k as usize)
+            && let Some(id) = self.drive.keys.get(k as usize)
         {
             let id = id.clone();
             self.missing.borrow_mut().taint(&id);
@@ -490,7 +490,7 @@ impl Replay {
         if matches!(a, Action::UseManagedAlias)
             && !self.clock
             && (earlier || created.is_some_and(|c| c > 0 && c + 86_400 < start))
-            && let Some(k) = self.keys.len().checked_sub(1)
+            && let Some(k) = self.drive.keys.len().checked_sub(1)
         {
             self.retire_key(k as u8);
         }

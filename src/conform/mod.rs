@@ -18,6 +18,7 @@ mod anchor;
 pub mod cleanup;
 pub mod cli;
 pub mod credentials;
+pub mod drive;
 pub mod http;
 pub mod interrupt;
 mod lenient;

@@ -275,6 +275,9 @@ pub fn valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The account in ARNs unless the builder names another.
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+
 /// An AWS account id: 12 ASCII digits.
 pub fn valid_account(account: &str) -> bool {
     account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
@@ -454,7 +457,7 @@ impl Kms {
             rules: Rules::current(),
             clock: Arc::new(crate::clock::SystemClock),
             region: "us-east-1".into(),
-            account: "111122223333".into(),
+            account: DEFAULT_ACCOUNT.into(),
             wrapping: Arc::new(FreshWrappingKeys),
             retention: Retention::UNBOUNDED,
         }

@@ -4,30 +4,13 @@
 #![allow(dead_code)]
 
 use kms_lifecycle::api::*;
-use kms_lifecycle::import::{WrappingKeyPool, wrap_key_material};
+use kms_lifecycle::conform::drive::{Driver, Names, Performed, TargetTime, ctx_of};
+use kms_lifecycle::conform::{CallError, InProcess};
+use kms_lifecycle::import::WrappingKeyPool;
 use kms_lifecycle::{Clock, Kms, KmsError, ManualClock};
 use kms_lifecycle_model as model;
-use model::{Action, AliasName, Ctx, KeyRef, OkSummary, TokenRef, ValidToChoice};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::sync::{LazyLock, Mutex};
-
-/// Material `m` wrapped (RSAES_OAEP_SHA_256) under the wrapping key whose
-/// public key is `public`, made once per pair and test binary: a client may
-/// import the same wrapped blob again, the implementation unwraps every
-/// import for real, and the whole-graph refinement would otherwise spend an
-/// eighth of its time wrapping the same few pairs again.
-fn wrapped_material(public: &[u8], m: u8) -> Vec<u8> {
-    type Cache = Mutex<BTreeMap<([u8; 32], u8), Vec<u8>>>;
-    static WRAPPED: LazyLock<Cache> = LazyLock::new(Cache::default);
-    let key = (Sha256::digest(public).into(), m);
-    if let Some(w) = WRAPPED.lock().unwrap().get(&key) {
-        return w.clone();
-    }
-    let w = wrap_key_material(public, WrappingAlgorithm::RsaesOaepSha256, &material(m))
-        .expect("wrapping with a valid public key");
-    WRAPPED.lock().unwrap().entry(key).or_insert(w).clone()
-}
+use model::{Action, OkSummary};
+use std::sync::LazyLock;
 
 pub mod generator;
 pub mod minimize;
@@ -44,20 +27,6 @@ thread_local! {
 
 /// One RSA wrapping key per test binary: key generation is slow.
 pub static POOL: LazyLock<WrappingKeyPool> = LazyLock::new(WrappingKeyPool::new);
-
-fn ctx_of(c: Ctx) -> EncryptionContext {
-    // Two contexts that a naive concatenation would confuse (spec §7).
-    let mut m = BTreeMap::new();
-    match c {
-        Ctx::A => m.insert("ab".to_string(), "c".to_string()),
-        Ctx::B => m.insert("a".to_string(), "bc".to_string()),
-    };
-    m
-}
-
-fn material(m: u8) -> Vec<u8> {
-    Sha256::digest([b"differential-material".as_slice(), &[m]].concat()).to_vec()
-}
 
 /// What the implementation did, abstracted like the model's `OkSummary`.
 #[derive(Debug)]
@@ -86,14 +55,11 @@ pub fn policy_text(policy: model::Policy) -> String {
 
 /// The system under test and what the harness remembers of it.
 pub struct Sut {
-    pub kms: Kms,
-    pub clock: ManualClock,
-    /// Key ids by model index (creation order).
-    pub keys: Vec<String>,
-    /// Ciphertexts by model index: blob, plaintext, context.
-    pub cts: Vec<(Vec<u8>, Vec<u8>, Ctx)>,
-    /// Import tokens and public keys per key, oldest first.
-    pub tokens: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The store and its manual clock.
+    pub sys: InProcess,
+    /// Key ids, ciphertexts and import tokens by model index: the one
+    /// driver from actions to calls, shared with the oracle (issue 15).
+    pub drive: Driver,
     /// The model state before the next action.
     pub prev: model::State,
     /// The actions run so far (for failure messages).
@@ -113,11 +79,8 @@ impl Sut {
             .wrapping_keys(POOL.clone())
             .build();
         Self {
-            kms,
-            clock,
-            keys: Vec::new(),
-            cts: Vec::new(),
-            tokens: Vec::new(),
+            sys: InProcess { kms, clock },
+            drive: Driver::new(rules, Names::in_process()),
             prev: model::State::initial(aliases),
             trace: Vec::new(),
         }
@@ -126,265 +89,58 @@ impl Sut {
     /// A copy in the same state, on its own manual clock (for exploring
     /// several actions from one state: the refinement test).
     pub fn fork(&self) -> Self {
-        let clock = ManualClock::new(self.clock.now());
+        let clock = ManualClock::new(self.sys.clock.now());
         Self {
-            kms: self.kms.fork(clock.clone()),
-            clock,
-            keys: self.keys.clone(),
-            cts: self.cts.clone(),
-            tokens: self.tokens.clone(),
+            sys: InProcess {
+                kms: self.sys.kms.fork(clock.clone()),
+                clock,
+            },
+            drive: self.drive.clone(),
             prev: self.prev.clone(),
             trace: self.trace.clone(),
         }
     }
 
-    fn key(&self, k: u8) -> String {
-        self.keys[k as usize].clone()
-    }
-
-    fn kref(&self, r: KeyRef) -> String {
-        match r {
-            KeyRef::Key(k) => self.key(k),
-            KeyRef::Alias(a) => format!("alias/slot{a}"),
-        }
-    }
-
+    /// Runs `a` through the driver and abstracts the answer as the model's
+    /// `OkSummary` is abstracted.
     fn run(&mut self, a: &Action) -> Result<SutOk, KmsError> {
-        let kms = &mut self.kms;
-        let key_req = |s: String| KeyIdRequest::new(s);
-        Ok(match *a {
-            Action::CreateKey { origin } => {
-                let r = kms.create_key(CreateKeyRequest {
-                    origin: Some(match origin {
-                        model::Origin::AwsKms => Origin::AwsKms,
-                        model::Origin::External => Origin::External,
-                    }),
-                    ..Default::default()
-                })?;
-                self.keys.push(r.key_metadata.key_id.clone());
-                self.tokens.push(Vec::new());
-                SutOk::Key(r.key_metadata.key_state)
-            }
-            Action::UseManagedAlias => {
-                let r = kms.describe_key(key_req("alias/aws/differential".into()))?;
-                if !self.keys.contains(&r.key_metadata.key_id) {
-                    self.keys.push(r.key_metadata.key_id.clone());
-                    self.tokens.push(Vec::new());
+        let at = TargetTime {
+            now: self.sys.clock.now(),
+            slack: 0,
+        };
+        let done = self
+            .drive
+            .perform(&mut self.sys, a, at)
+            .map_err(|e| match e {
+                CallError::Exception { name, message } => {
+                    match KmsError::from_parts(&name, message) {
+                        Some(e) => e,
+                        None => KmsError::KMSInternalException(name),
+                    }
                 }
-                SutOk::Key(r.key_metadata.key_state)
+                other => KmsError::KMSInternalException(other.to_string()),
+            })?;
+        Ok(match done {
+            Performed::Key { metadata, .. } => SutOk::Key(metadata.key_state),
+            Performed::Encrypted { ct, .. } => {
+                let blob = &self.drive.cts[ct].blob;
+                let key_id: [u8; 16] = blob[2..18].try_into().unwrap();
+                let version = u32::from_be_bytes(blob[18..22].try_into().unwrap());
+                SutOk::Encrypted { key_id, version }
             }
-            Action::DescribeKey { key } => {
-                let id = self.kref(key);
-                SutOk::Key(self.kms.describe_key(key_req(id))?.key_metadata.key_state)
-            }
-            Action::Encrypt { key, ctx } => {
-                let pt = format!("plaintext {}", self.cts.len()).into_bytes();
-                let id = self.kref(key);
-                let r = self.kms.encrypt(EncryptRequest {
-                    key_id: id,
-                    plaintext: SecretBlob::new(pt.clone()),
-                    encryption_context: Some(ctx_of(ctx)),
-                    ..Default::default()
-                })?;
-                self.push_ct(r.ciphertext_blob.0, pt, ctx)
-            }
-            Action::GenerateDataKey { key } => {
-                let id = self.kref(key);
-                let r = self.kms.generate_data_key(GenerateDataKeyRequest {
-                    key_id: id,
-                    key_spec: Some(DataKeySpec::Aes256),
-                    encryption_context: Some(ctx_of(Ctx::A)),
-                    ..Default::default()
-                })?;
-                let pt = r
-                    .plaintext
-                    .expect("GenerateDataKey returns the plaintext")
-                    .expose()
-                    .to_vec();
-                self.push_ct(r.ciphertext_blob.0, pt, Ctx::A)
-            }
-            Action::Decrypt { ct, ctx, key } => {
-                let (blob, pt, _) = self.cts[ct as usize].clone();
-                let key_id = key.map(|k| self.kref(k));
-                let r = self.kms.decrypt(DecryptRequest {
-                    ciphertext_blob: Blob(blob),
-                    key_id,
-                    encryption_context: Some(ctx_of(ctx)),
-                    ..Default::default()
-                })?;
-                if r.plaintext.expose() != pt.as_slice() {
+            Performed::Decrypted { same_plaintext, .. } => {
+                if !same_plaintext {
                     return Err(KmsError::KMSInternalException(
                         "decrypted to a different plaintext".into(),
                     ));
                 }
                 SutOk::Decrypted
             }
-            Action::DecryptTampered { ct } => {
-                let (mut blob, _, ctx) = self.cts[ct as usize].clone();
-                let last = blob.len() - 1;
-                blob[last] ^= 0x01;
-                self.kms.decrypt(DecryptRequest {
-                    ciphertext_blob: Blob(blob),
-                    encryption_context: Some(ctx_of(ctx)),
-                    ..Default::default()
-                })?;
-                SutOk::Decrypted
-            }
-            Action::ReEncrypt { ct, dest } => {
-                let (blob, pt, ctx) = self.cts[ct as usize].clone();
-                let dest = self.kref(dest);
-                let r = self.kms.re_encrypt(ReEncryptRequest {
-                    ciphertext_blob: Blob(blob),
-                    source_encryption_context: Some(ctx_of(ctx)),
-                    destination_key_id: dest,
-                    destination_encryption_context: Some(ctx_of(ctx)),
-                    ..Default::default()
-                })?;
-                self.push_ct(r.ciphertext_blob.0, pt, ctx)
-            }
-            Action::EnableKey { key } => {
-                self.kms.enable_key(key_req(self.key(key)))?;
-                SutOk::Plain
-            }
-            Action::DisableKey { key } => {
-                self.kms.disable_key(key_req(self.key(key)))?;
-                SutOk::Plain
-            }
-            Action::EnableKeyRotation { key, period_days } => {
-                self.kms.enable_key_rotation(EnableKeyRotationRequest {
-                    key_id: self.key(key),
-                    rotation_period_in_days: period_days.map(i64::from),
-                })?;
-                SutOk::Plain
-            }
-            Action::DisableKeyRotation { key } => {
-                self.kms.disable_key_rotation(key_req(self.key(key)))?;
-                SutOk::Plain
-            }
-            Action::GetKeyRotationStatus { key } => {
-                SutOk::Status(self.kms.get_key_rotation_status(key_req(self.key(key)))?)
-            }
-            Action::RotateKeyOnDemand { key } => {
-                self.kms.rotate_key_on_demand(key_req(self.key(key)))?;
-                SutOk::Plain
-            }
-            Action::ScheduleKeyDeletion { key, window_days } => {
-                SutOk::Scheduled(self.kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
-                    key_id: self.key(key),
-                    pending_window_in_days: window_days.map(i64::from),
-                })?)
-            }
-            Action::CancelKeyDeletion { key } => {
-                self.kms.cancel_key_deletion(key_req(self.key(key)))?;
-                SutOk::Plain
-            }
-            Action::GetParametersForImport { key } => {
-                let r = self
-                    .kms
-                    .get_parameters_for_import(GetParametersForImportRequest {
-                        key_id: self.key(key),
-                        wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
-                        wrapping_key_spec: WrappingKeySpec::Rsa2048,
-                    })?;
-                self.tokens[key as usize].push((r.import_token.0.clone(), r.public_key.0.clone()));
-                SutOk::Params(r)
-            }
-            Action::ImportKeyMaterial {
-                key,
-                token,
-                material: m,
-                import_type,
-                expires,
-            } => {
-                let (tok, public) = match token {
-                    TokenRef::Latest => self.tokens[key as usize]
-                        .last()
-                        .cloned()
-                        .expect("applicable"),
-                    TokenRef::Superseded => self.tokens[key as usize][0].clone(),
-                    TokenRef::OtherKey => self
-                        .tokens
-                        .iter()
-                        .enumerate()
-                        .find(|(i, t)| *i != key as usize && !t.is_empty())
-                        .and_then(|(_, t)| t.last().cloned())
-                        .expect("applicable"),
-                    TokenRef::Forged => {
-                        let any = self.tokens.iter().flatten().next().map(|t| t.1.clone());
-                        let public = any.unwrap_or_else(|| self.fresh_public_key());
-                        (vec![0x54; 98], public)
-                    }
-                };
-                let wrapped = wrapped_material(&public, m);
-                let now = self.clock.now();
-                let (model_str, valid_to) = match expires {
-                    ValidToChoice::DoesNotExpire => {
-                        (ExpirationModel::KeyMaterialDoesNotExpire, None)
-                    }
-                    ValidToChoice::In(s) => (ExpirationModel::KeyMaterialExpires, Some(now + s)),
-                    ValidToChoice::TooFar => (
-                        ExpirationModel::KeyMaterialExpires,
-                        Some(now + 365 * 86_400 + 1),
-                    ),
-                    ValidToChoice::Past => (ExpirationModel::KeyMaterialExpires, Some(now)),
-                    ValidToChoice::MissingValidTo => (ExpirationModel::KeyMaterialExpires, None),
-                };
-                self.kms.import_key_material(ImportKeyMaterialRequest {
-                    key_id: self.key(key),
-                    import_token: Blob(tok),
-                    encrypted_key_material: Blob(wrapped),
-                    expiration_model: Some(model_str),
-                    valid_to: valid_to.map(Timestamp),
-                    import_type: import_type.map(|t| match t {
-                        model::ImportType::NewKeyMaterial => ImportType::NewKeyMaterial,
-                        model::ImportType::ExistingKeyMaterial => ImportType::ExistingKeyMaterial,
-                    }),
-                })?;
-                SutOk::Plain
-            }
-            Action::DeleteImportedKeyMaterial { key, material } => {
-                let key_material_id = material.map(|m| self.material_id(key, m));
-                self.kms
-                    .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
-                        key_id: self.key(key),
-                        key_material_id,
-                    })?;
-                SutOk::Plain
-            }
-            Action::CreateAlias { alias, key } => {
-                let name = match alias {
-                    AliasName::Slot(n) => format!("alias/slot{n}"),
-                    AliasName::Reserved => "alias/aws/reserved".into(),
-                    AliasName::Malformed => "alias/bad name!".into(),
-                };
-                self.kms.create_alias(AliasRequest {
-                    alias_name: name,
-                    target_key_id: self.key(key),
-                })?;
-                SutOk::Plain
-            }
-            Action::UpdateAlias { alias, key } => {
-                self.kms.update_alias(AliasRequest {
-                    alias_name: format!("alias/slot{alias}"),
-                    target_key_id: self.key(key),
-                })?;
-                SutOk::Plain
-            }
-            Action::DeleteAlias { alias } => {
-                self.kms.delete_alias(DeleteAliasRequest {
-                    alias_name: format!("alias/slot{alias}"),
-                })?;
-                SutOk::Plain
-            }
-            Action::GetKeyPolicy { key } => SutOk::Policy(
-                self.kms
-                    .get_key_policy(GetKeyPolicyRequest::new(self.key(key)))?
-                    .policy,
-            ),
-            Action::ListKeyPolicies { key } => {
-                let r = self
-                    .kms
-                    .list_key_policies(ListKeyPoliciesRequest::new(self.key(key)))?;
+            Performed::Status(r) => SutOk::Status(r),
+            Performed::Scheduled(r) => SutOk::Scheduled(r),
+            Performed::Params(r) => SutOk::Params(*r),
+            Performed::Policy(text) => SutOk::Policy(text),
+            Performed::PolicyNames(r) => {
                 if r.policy_names != ["default"] || r.truncated {
                     return Err(KmsError::KMSInternalException(format!(
                         "ListKeyPolicies answered {r:?}"
@@ -392,74 +148,16 @@ impl Sut {
                 }
                 SutOk::Plain
             }
-            Action::PutKeyPolicy {
-                key,
-                policy,
-                bypass,
-            } => {
-                self.kms.put_key_policy(PutKeyPolicyRequest {
-                    key_id: self.key(key),
-                    policy_name: Some("default".into()),
-                    policy: policy_text(policy),
-                    bypass_policy_lockout_safety_check: Some(bypass),
-                })?;
-                SutOk::Plain
-            }
-            Action::Advance(d) => {
-                self.clock.advance(d);
-                self.kms.tick();
-                SutOk::Plain
-            }
+            Performed::Plain => SutOk::Plain,
         })
-    }
-
-    /// The `KeyMaterialId` that `m` names on key `k`, as the implementation
-    /// lists it (ListKeyRotations with ALL_KEY_MATERIAL; the listing itself is
-    /// compared with the model after every step).
-    fn material_id(&mut self, k: u8, m: model::MaterialRef) -> String {
-        // Under `classic` any KeyMaterialId is ValidationException.
-        if m == model::MaterialRef::Unknown || !self.kms.rules().key_material_ids {
-            return UNKNOWN_KEY_MATERIAL_ID.into();
-        }
-        let listed = self
-            .kms
-            .list_key_rotations(ListKeyRotationsRequest::all(
-                self.key(k),
-                IncludeKeyMaterial::AllKeyMaterial,
-            ))
-            .expect("ListKeyRotations of a live key");
-        let (permanent, pending) = listed.material_ids();
-        match m {
-            model::MaterialRef::Version(v) => permanent.get(v as usize).copied(),
-            _ => pending,
-        }
-        .unwrap_or_else(|| panic!("k{k} lists no material {m:?}: {listed:?}"))
-        .to_string()
-    }
-
-    fn fresh_public_key(&self) -> Vec<u8> {
-        use rsa::pkcs8::EncodePublicKey;
-        let sk = kms_lifecycle::import::WrappingKeySource::wrapping_key(
-            &*POOL,
-            WrappingKeySpec::Rsa2048,
-        );
-        sk.to_public_key()
-            .to_public_key_der()
-            .unwrap()
-            .as_bytes()
-            .to_vec()
-    }
-
-    fn push_ct(&mut self, blob: Vec<u8>, pt: Vec<u8>, ctx: Ctx) -> SutOk {
-        let key_id: [u8; 16] = blob[2..18].try_into().unwrap();
-        let version = u32::from_be_bytes(blob[18..22].try_into().unwrap());
-        self.cts.push((blob, pt, ctx));
-        SutOk::Encrypted { key_id, version }
     }
 
     fn index_of_key_bytes(&self, bytes: &[u8; 16]) -> Option<usize> {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        self.keys.iter().position(|k| k.replace('-', "") == hex)
+        self.drive
+            .keys
+            .iter()
+            .position(|k| k.replace('-', "") == hex)
     }
 
     /// Runs `a` on the implementation, steps the model from `self.prev`, and
@@ -472,9 +170,9 @@ impl Sut {
             return Err(format!("action not applicable in the model: {a:?}"));
         }
         let (expected, next) = outs.swap_remove(0);
-        let alarms_before = self.kms.alarms().len();
+        let alarms_before = self.sys.kms.alarms().len();
         let got = self.run(a);
-        let alarms_raised = self.kms.alarms().len() - alarms_before;
+        let alarms_raised = self.sys.kms.alarms().len() - alarms_before;
         // Rendered only on a divergence (this runs on every edge of the
         // refinement test).
         let ctx = |msg: String, trace: &[Action], next: &model::State| {
@@ -600,24 +298,24 @@ impl Sut {
     /// Compares every key and every ciphertext with the model state.
     pub fn compare_state(&mut self) -> Result<(), String> {
         let state = self.prev.clone();
-        if self.clock.now() - START != state.now {
+        if self.sys.clock.now() - START != state.now {
             return Err(format!(
                 "clock: model {}, implementation {}",
                 state.now,
-                self.clock.now() - START
+                self.sys.clock.now() - START
             ));
         }
-        if state.keys.len() != self.keys.len() {
+        if state.keys.len() != self.drive.keys.len() {
             return Err(format!(
                 "model has {} keys, implementation {}",
                 state.keys.len(),
-                self.keys.len()
+                self.drive.keys.len()
             ));
         }
         for i in 0..state.keys.len() {
             let obs = model::observe(&state, i);
-            let id = self.keys[i].clone();
-            let d = self.kms.describe_key(KeyIdRequest::new(id.clone()));
+            let id = self.drive.keys[i].clone();
+            let d = self.sys.kms.describe_key(KeyIdRequest::new(id.clone()));
             if obs.state == model::KeyState::Deleted {
                 match d {
                     Err(KmsError::NotFoundException(_)) => continue,
@@ -642,6 +340,7 @@ impl Sut {
             }
             if obs.origin == model::Origin::AwsKms {
                 let s = self
+                    .sys
                     .kms
                     .get_key_rotation_status(KeyIdRequest::new(id.clone()))
                     .map_err(|e| format!("key {i}: GetKeyRotationStatus failed: {e}"))?;
@@ -662,6 +361,7 @@ impl Sut {
                 }
             }
             let rot = self
+                .sys
                 .kms
                 .list_key_rotations(ListKeyRotationsRequest {
                     key_id: id.clone(),
@@ -688,6 +388,7 @@ impl Sut {
             // The key policy is part of the key in every state (issue 16).
             let want = state.keys[i].policy;
             let got = self
+                .sys
                 .kms
                 .get_key_policy(GetKeyPolicyRequest::new(id.clone()))
                 .map_err(|e| format!("key {i}: GetKeyPolicy failed: {e}"))?
@@ -698,6 +399,7 @@ impl Sut {
                 ));
             }
             let aliases: Vec<u8> = self
+                .sys
                 .kms
                 .aliases_of(&id)
                 .iter()
@@ -713,6 +415,7 @@ impl Sut {
         // Every alias slot, through ListAliases (a deleted key's aliases
         // included, which DescribeKey cannot show).
         let listed = self
+            .sys
             .kms
             .list_aliases(ListRequest {
                 limit: Some(100),
@@ -730,7 +433,7 @@ impl Sut {
                 got[n] = Some(
                     a.target_key_id
                         .as_ref()
-                        .and_then(|t| self.keys.iter().position(|k| k == t))
+                        .and_then(|t| self.drive.keys.iter().position(|k| k == t))
                         .unwrap_or(usize::MAX),
                 );
             }
@@ -743,8 +446,12 @@ impl Sut {
         }
         for (i, c) in state.ciphertexts.iter().enumerate() {
             let want = model::decrypt_outcome(&state, i, c.ctx);
-            let (blob, pt, ctx) = self.cts[i].clone();
-            let got = self.kms.decrypt(DecryptRequest {
+            let kms_lifecycle::conform::drive::Sealed {
+                blob,
+                plaintext: pt,
+                ctx,
+            } = self.drive.cts[i].clone();
+            let got = self.sys.kms.decrypt(DecryptRequest {
                 ciphertext_blob: Blob(blob),
                 encryption_context: Some(ctx_of(ctx)),
                 ..Default::default()
@@ -807,8 +514,9 @@ impl Sut {
         obs: &model::KeyObservation,
         valid_to: Option<u64>,
     ) -> Result<(), String> {
-        let ids = self.kms.rules().key_material_ids;
+        let ids = self.sys.kms.rules().key_material_ids;
         let listed = self
+            .sys
             .kms
             .list_key_rotations(ListKeyRotationsRequest::all(
                 id,
@@ -893,7 +601,7 @@ pub fn run_sequence_with_aliases(
     plant: impl FnOnce(&mut Kms),
 ) -> Result<(), String> {
     let mut sut = Sut::with_aliases(rules, aliases);
-    plant(&mut sut.kms);
+    plant(&mut sut.sys.kms);
     for a in actions {
         if !model::applicable(&sut.prev, a) {
             continue;

@@ -356,7 +356,7 @@ impl Replay {
             for e in &r.aliases {
                 if let Some(slot) = e
                     .alias_name
-                    .strip_prefix(&self.prefix)
+                    .strip_prefix(&self.drive.names.alias_prefix)
                     .and_then(|s| s.strip_prefix("slot"))
                     .and_then(|s| s.parse::<usize>().ok())
                     && slot < seen.len()

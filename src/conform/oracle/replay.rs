@@ -1,6 +1,7 @@
 //! One replay: its state ([`Replay`]), how it starts and ends, and one step
 //! (the call, then the model states consistent with its answer).
 
+use super::super::drive::{Driver, Names};
 use super::super::missing::{SharedMissing, Watched};
 use super::super::{CallError, KmsApi};
 use super::describe::{describe_action, fmt_response, join_alternatives};
@@ -10,7 +11,7 @@ use super::{Divergence, StepReport};
 use crate::api::*;
 use crate::clock::{Clock, SystemClock};
 use kms_lifecycle_model as model;
-use model::{Action, Config, Exception, KeyRef, OkSummary, Response, State, Time};
+use model::{Action, Config, Exception, OkSummary, Response, State, Time};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -31,14 +32,9 @@ pub(in crate::conform) struct Replay {
     pub(in crate::conform) states: Vec<State>,
     pub(in crate::conform) time: TimeBase,
     pub(in crate::conform) clock: bool,
-    pub(in crate::conform) keys: Vec<String>,
-    pub(in crate::conform) cts: Vec<(Vec<u8>, Vec<u8>)>,
-    pub(in crate::conform) tokens: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
-    pub(super) prefix: String,
-    pub(super) service: String,
-    /// The target's account, as its keys report it (for the concrete key
-    /// policies and AWS's default one).
-    pub(super) account: String,
+    /// Key ids, ciphertexts and import tokens by model index, and how
+    /// aliases and the managed key are named (the one driver of issue 15).
+    pub(in crate::conform) drive: Driver,
     pub(in crate::conform) executed: Vec<Action>,
     pub(in crate::conform) log: Vec<StepReport>,
     /// For each executed action: the key and the ciphertext it made.
@@ -128,20 +124,25 @@ impl Replay {
             states: vec![State::initial(alias_slots)],
             time,
             clock,
-            keys: Vec::new(),
-            cts: Vec::new(),
-            tokens: Vec::new(),
-            prefix: format!("alias/conform-{n}-"),
-            // A fresh AWS managed key per replay needs a fresh service name
-            // (spec §3 decision: any name). Without clock control the
-            // managed key's dates are only checked within a tolerance, so a
-            // predefined service that real emulators know is used instead.
-            service: if clock {
-                format!("conform{n}")
-            } else {
-                "ebs".into()
-            },
-            account: "111122223333".into(),
+            drive: Driver::new(
+                &rules,
+                Names {
+                    alias_prefix: format!("alias/conform-{n}-"),
+                    // A fresh AWS managed key per replay needs a fresh
+                    // service name (spec §3 decision: any name). Without
+                    // clock control the managed key's dates are only checked
+                    // within a tolerance, so a predefined service that real
+                    // emulators know is used instead.
+                    managed_service: if clock {
+                        format!("conform{n}")
+                    } else {
+                        "ebs".into()
+                    },
+                    description: Some("kms-lifecycle conform".into()),
+                    // Until a key reports the target's account.
+                    account: crate::store::DEFAULT_ACCOUNT.into(),
+                },
+            ),
             executed: Vec::new(),
             log: Vec::new(),
             made: Vec::new(),
@@ -169,34 +170,13 @@ impl Replay {
     }
 
     pub(super) fn key(&self, k: u8) -> String {
-        self.keys[k as usize].clone()
-    }
-
-    pub(super) fn alias(&self, slot: u8) -> String {
-        format!("{}slot{slot}", self.prefix)
-    }
-
-    pub(super) fn kref(&self, r: KeyRef) -> String {
-        match r {
-            KeyRef::Key(k) => self.key(k),
-            KeyRef::Alias(a) => self.alias(a),
-        }
+        self.drive.key(k)
     }
 
     pub(super) fn index_of(&self, id: &str) -> Option<u8> {
-        let id = norm_id(id);
-        self.keys.iter().position(|k| k == id).map(|i| i as u8)
+        self.drive.index_of(id)
     }
 
-    pub(super) fn push_key(&mut self, id: &str) -> u8 {
-        let id = norm_id(id).to_string();
-        if let Some(i) = self.index_of(&id) {
-            return i;
-        }
-        self.keys.push(id);
-        self.tokens.push(Vec::new());
-        (self.keys.len() - 1) as u8
-    }
     pub(super) fn time_opt_matches(
         &self,
         model_t: Option<Time>,
@@ -255,7 +235,7 @@ impl Replay {
                 // An AWS managed key's policy is AWS's text (it names the
                 // service): any JSON document; every other one byte for byte.
                 (OkSummary::KeyPolicy { policy, .. }, ObsOk::Policy(text)) => {
-                    match policy.document(&self.account) {
+                    match policy.document(&self.drive.names.account) {
                         Some(doc) => doc == *text,
                         None => serde_json::from_str::<serde_json::Value>(text)
                             .is_ok_and(|v| v.is_object()),
@@ -300,16 +280,16 @@ impl Replay {
                 o
             })
             .collect();
-        let (nk, nc) = (self.keys.len(), self.cts.len());
+        let (nk, nc) = (self.drive.keys.len(), self.drive.cts.len());
         let obs = self.perform(a);
         self.made.push((
-            (self.keys.len() > nk).then_some(nk as u8),
-            (self.cts.len() > nc).then_some(nc as u8),
+            (self.drive.keys.len() > nk).then_some(nk as u8),
+            (self.drive.cts.len() > nc).then_some(nc as u8),
         ));
         if let Err(CallError::Unimplemented(_)) = obs {
             self.made.pop();
             // Recorded as missing; the call did nothing.
-            self.cts.truncate(self.states[0].ciphertexts.len());
+            self.drive.cts.truncate(self.states[0].ciphertexts.len());
             return Ok(());
         }
         self.executed.push(*a);
@@ -337,7 +317,7 @@ impl Replay {
         {
             // An AWS managed key that existed before this replay: any state.
             next = outs.iter().flatten().map(|(_, s)| s.clone()).collect();
-            next.retain(|s| s.keys.len() == self.keys.len());
+            next.retain(|s| s.keys.len() == self.drive.keys.len());
         }
         self.taint_managed(a, &obs);
         if next.is_empty() {
@@ -363,12 +343,5 @@ impl Replay {
         next.truncate(MAX_STATES);
         self.states = next;
         self.probe(a, step)
-    }
-}
-
-fn norm_id(id: &str) -> &str {
-    match id.rsplit_once(":key/") {
-        Some((_, k)) => k,
-        None => id,
     }
 }
