@@ -180,6 +180,62 @@ pub enum Action {
 }
 
 impl Action {
+    /// This action after key `key` and ciphertext `ct` were removed from the
+    /// history (shrinking a counterexample: the differential harness's
+    /// minimizer and the oracle's): `None` if it names one of them, else the
+    /// action with the indices above them shifted down by one.
+    pub fn without(&self, key: Option<u8>, ct: Option<u8>) -> Option<Action> {
+        let shift = |gone: Option<u8>, x: u8| match gone {
+            Some(g) if x == g => None,
+            Some(g) if x > g => Some(x - 1),
+            _ => Some(x),
+        };
+        let k = |x: u8| shift(key, x);
+        let c = |x: u8| shift(ct, x);
+        let r = |x: KeyRef| match x {
+            KeyRef::Key(i) => k(i).map(KeyRef::Key),
+            alias => Some(alias),
+        };
+        let mut a = *self;
+        match &mut a {
+            Action::CreateKey { .. }
+            | Action::UseManagedAlias
+            | Action::Advance(_)
+            | Action::DeleteAlias { .. } => {}
+            Action::DescribeKey { key }
+            | Action::Encrypt { key, .. }
+            | Action::GenerateDataKey { key } => *key = r(*key)?,
+            Action::Decrypt { ct, key, .. } => {
+                *ct = c(*ct)?;
+                if let Some(x) = key {
+                    *x = r(*x)?;
+                }
+            }
+            Action::DecryptTampered { ct } => *ct = c(*ct)?,
+            Action::ReEncrypt { ct, dest } => {
+                *ct = c(*ct)?;
+                *dest = r(*dest)?;
+            }
+            Action::EnableKey { key }
+            | Action::DisableKey { key }
+            | Action::EnableKeyRotation { key, .. }
+            | Action::DisableKeyRotation { key }
+            | Action::GetKeyRotationStatus { key }
+            | Action::RotateKeyOnDemand { key }
+            | Action::ScheduleKeyDeletion { key, .. }
+            | Action::CancelKeyDeletion { key }
+            | Action::GetParametersForImport { key }
+            | Action::ImportKeyMaterial { key, .. }
+            | Action::DeleteImportedKeyMaterial { key, .. }
+            | Action::CreateAlias { key, .. }
+            | Action::UpdateAlias { key, .. }
+            | Action::GetKeyPolicy { key }
+            | Action::ListKeyPolicies { key }
+            | Action::PutKeyPolicy { key, .. } => *key = k(*key)?,
+        }
+        Some(a)
+    }
+
     /// The operation's name (AWS's, or `Advance`/`UseManagedAlias`).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -317,5 +373,56 @@ impl Response {
             outcome: Err(e),
             alarm: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_drops_actions_on_the_removed_key_or_ciphertext_and_shifts_the_rest() {
+        let enc = |k| Action::Encrypt {
+            key: KeyRef::Key(k),
+            ctx: Ctx::A,
+        };
+        let dec = |ct, key: Option<u8>| Action::Decrypt {
+            ct,
+            ctx: Ctx::A,
+            key: key.map(KeyRef::Key),
+        };
+        // Key 1 removed: actions on it go, key 2 becomes 1, key 0 stays.
+        assert_eq!(enc(1).without(Some(1), None), None);
+        assert_eq!(enc(2).without(Some(1), None), Some(enc(1)));
+        assert_eq!(enc(0).without(Some(1), None), Some(enc(0)));
+        // Ciphertext 0 removed: its decryptions go, ciphertext 1 becomes 0,
+        // and the key it names is renumbered too.
+        assert_eq!(dec(0, None).without(None, Some(0)), None);
+        assert_eq!(
+            dec(1, Some(2)).without(Some(0), Some(0)),
+            Some(dec(0, Some(1)))
+        );
+        assert_eq!(dec(1, Some(0)).without(Some(0), None), None);
+        // An alias is not a key index; actions naming no key are kept.
+        let via_alias = Action::Encrypt {
+            key: KeyRef::Alias(0),
+            ctx: Ctx::B,
+        };
+        assert_eq!(via_alias.without(Some(0), Some(0)), Some(via_alias));
+        assert_eq!(
+            Action::Advance(5).without(Some(0), Some(0)),
+            Some(Action::Advance(5))
+        );
+        assert_eq!(
+            Action::ReEncrypt {
+                ct: 2,
+                dest: KeyRef::Key(3)
+            }
+            .without(Some(1), Some(1)),
+            Some(Action::ReEncrypt {
+                ct: 1,
+                dest: KeyRef::Key(2)
+            })
+        );
     }
 }

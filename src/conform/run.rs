@@ -17,7 +17,7 @@ use super::oracle::{
     RuleFinding, Start, StepReport, Stop, TIME_RULES, Target, gen_action,
 };
 use super::severity;
-use kms_lifecycle_model::{Action, KeyRef};
+use kms_lifecycle_model::Action;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -336,66 +336,10 @@ struct Shrunk {
 /// `actions` without action `i`, which made key `key` and ciphertext `ct`:
 /// later actions on them are dropped, later indices above them renumbered.
 fn without(actions: &[Action], i: usize, key: Option<u8>, ct: Option<u8>) -> Vec<Action> {
-    let shift = |gone: Option<u8>| {
-        move |x: u8| match gone {
-            Some(g) if x == g => None,
-            Some(g) if x > g => Some(x - 1),
-            _ => Some(x),
-        }
-    };
-    let (fk, fc) = (shift(key), shift(ct));
     actions
         .iter()
         .enumerate()
         .filter(|(j, _)| *j != i)
-        .filter_map(|(j, a)| if j < i { Some(*a) } else { remap(a, &fk, &fc) })
+        .filter_map(|(j, a)| if j < i { Some(*a) } else { a.without(key, ct) })
         .collect()
-}
-
-/// `a` with its key indices mapped by `fk` and its ciphertext indices by
-/// `fc`; `None` when one of them maps to nothing.
-fn remap(
-    a: &Action,
-    fk: &dyn Fn(u8) -> Option<u8>,
-    fc: &dyn Fn(u8) -> Option<u8>,
-) -> Option<Action> {
-    let r = |x: KeyRef| match x {
-        KeyRef::Key(k) => fk(k).map(KeyRef::Key),
-        alias => Some(alias),
-    };
-    let mut b = *a;
-    match &mut b {
-        Action::DescribeKey { key }
-        | Action::Encrypt { key, .. }
-        | Action::GenerateDataKey { key } => *key = r(*key)?,
-        Action::Decrypt { ct, key, .. } => {
-            *ct = fc(*ct)?;
-            if let Some(k) = key {
-                *k = r(*k)?;
-            }
-        }
-        Action::DecryptTampered { ct } => *ct = fc(*ct)?,
-        Action::ReEncrypt { ct, dest } => {
-            *ct = fc(*ct)?;
-            *dest = r(*dest)?;
-        }
-        Action::EnableKey { key }
-        | Action::DisableKey { key }
-        | Action::EnableKeyRotation { key, .. }
-        | Action::DisableKeyRotation { key }
-        | Action::GetKeyRotationStatus { key }
-        | Action::RotateKeyOnDemand { key }
-        | Action::ScheduleKeyDeletion { key, .. }
-        | Action::CancelKeyDeletion { key }
-        | Action::GetParametersForImport { key }
-        | Action::ImportKeyMaterial { key, .. }
-        | Action::DeleteImportedKeyMaterial { key, .. }
-        | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. }
-        | Action::GetKeyPolicy { key }
-        | Action::ListKeyPolicies { key }
-        | Action::PutKeyPolicy { key, .. } => *key = fk(*key)?,
-        _ => {}
-    }
-    Some(b)
 }

@@ -8,7 +8,7 @@
 //! that key (ciphertext) and shifts the higher indices down by one.
 
 use kms_lifecycle_model as model;
-use model::{Action, KeyRef};
+use model::Action;
 
 /// Deletes actions from `actions` while `fails` still holds, to a fixpoint.
 /// `fails(actions)` must hold on entry. Every returned action is applicable
@@ -56,70 +56,9 @@ fn without(rules: &model::Rules, aliases: usize, actions: &[Action], i: usize) -
     let ct = (after.ciphertexts.len() > s.ciphertexts.len()).then_some(s.ciphertexts.len() as u8);
     let rest: Vec<Action> = actions[i + 1..]
         .iter()
-        .filter_map(|a| renumber(a, key, ct))
+        .filter_map(|a| a.without(key, ct))
         .collect();
     let mut all = actions[..i].to_vec();
     all.extend(rest);
     applicable_only(rules, aliases, &all)
-}
-
-/// `a` with key `key` and ciphertext `ct` removed: `None` if `a` names one of
-/// them, else `a` with the higher indices shifted down.
-fn renumber(a: &Action, key: Option<u8>, ct: Option<u8>) -> Option<Action> {
-    let k = |i: u8| -> Option<u8> {
-        match key {
-            Some(j) if i == j => None,
-            Some(j) if i > j => Some(i - 1),
-            _ => Some(i),
-        }
-    };
-    let c = |i: u8| -> Option<u8> {
-        match ct {
-            Some(j) if i == j => None,
-            Some(j) if i > j => Some(i - 1),
-            _ => Some(i),
-        }
-    };
-    let r = |x: KeyRef| -> Option<KeyRef> {
-        match x {
-            KeyRef::Key(i) => k(i).map(KeyRef::Key),
-            alias => Some(alias),
-        }
-    };
-    let mut a = *a;
-    match &mut a {
-        Action::CreateKey { .. } | Action::UseManagedAlias | Action::Advance(_) => {}
-        Action::DeleteAlias { .. } => {}
-        Action::DescribeKey { key }
-        | Action::Encrypt { key, .. }
-        | Action::GenerateDataKey { key } => *key = r(*key)?,
-        Action::Decrypt { ct, key, .. } => {
-            *ct = c(*ct)?;
-            if let Some(x) = key {
-                *x = r(*x)?;
-            }
-        }
-        Action::DecryptTampered { ct } => *ct = c(*ct)?,
-        Action::ReEncrypt { ct, dest } => {
-            *ct = c(*ct)?;
-            *dest = r(*dest)?;
-        }
-        Action::EnableKey { key }
-        | Action::DisableKey { key }
-        | Action::EnableKeyRotation { key, .. }
-        | Action::DisableKeyRotation { key }
-        | Action::GetKeyRotationStatus { key }
-        | Action::RotateKeyOnDemand { key }
-        | Action::ScheduleKeyDeletion { key, .. }
-        | Action::CancelKeyDeletion { key }
-        | Action::GetParametersForImport { key }
-        | Action::ImportKeyMaterial { key, .. }
-        | Action::DeleteImportedKeyMaterial { key, .. }
-        | Action::CreateAlias { key, .. }
-        | Action::UpdateAlias { key, .. }
-        | Action::GetKeyPolicy { key }
-        | Action::ListKeyPolicies { key }
-        | Action::PutKeyPolicy { key, .. } => *key = k(*key)?,
-    }
-    Some(a)
 }
