@@ -61,7 +61,7 @@ pub fn step_with(
     if config.lenient
         && resp.outcome == Err(Exception::KMSInvalidStateException)
         && resp.alarm
-        && is_crypto(action)
+        && action.is_crypto()
     {
         // AWS also answers DisabledException for cryptography on a key pending deletion.
         let mut alt = out[0].clone();
@@ -69,17 +69,6 @@ pub fn step_with(
         out.push(alt);
     }
     out
-}
-
-fn is_crypto(a: &Action) -> bool {
-    matches!(
-        a,
-        Action::Encrypt { .. }
-            | Action::GenerateDataKey { .. }
-            | Action::Decrypt { .. }
-            | Action::DecryptTampered { .. }
-            | Action::ReEncrypt { .. }
-    )
 }
 
 /// Whether `step` gives an answer for `action` in `state` (see [`step`]).
@@ -222,5 +211,24 @@ fn apply(rules: &Rules, s: &mut State, action: &Action) -> Response {
             bypass,
         } => policy::put_key_policy(s, key, policy, bypass),
         Action::Advance(_) => unreachable!("handled by advance_outcomes"),
+    }
+}
+
+// Here rather than in action.rs: step runs it, and scripts/mutants-model
+// mutates what step runs (model/src/step/).
+impl Action {
+    /// Whether this is a cryptographic operation (Encrypt, GenerateDataKey,
+    /// Decrypt, ReEncrypt): spec §3's DisabledException column, and the
+    /// operations whose refusals an eventually consistent service may
+    /// answer late.
+    pub fn is_crypto(&self) -> bool {
+        matches!(
+            self,
+            Action::Encrypt { .. }
+                | Action::GenerateDataKey { .. }
+                | Action::Decrypt { .. }
+                | Action::DecryptTampered { .. }
+                | Action::ReEncrypt { .. }
+        )
     }
 }

@@ -7,7 +7,7 @@ use super::Divergence;
 use super::describe::describe_action;
 use super::observe::{ObsOk, fmt_obs, model_state};
 use super::replay::Replay;
-use super::rules::{is_crypto, rule, rule_for_probe};
+use super::rules::{rule, rule_for_probe};
 use crate::api::*;
 use kms_lifecycle_model as model;
 use model::{Action, KeyState, Origin, State, Time};
@@ -41,7 +41,7 @@ impl Replay {
             Action::CreateAlias { .. }
             | Action::UpdateAlias { .. }
             | Action::DeleteAlias { .. } => (Vec::new(), true),
-            _ if is_crypto(a) => (Vec::new(), false),
+            _ if a.is_crypto() => (Vec::new(), false),
             Action::DescribeKey { .. }
             | Action::GetKeyRotationStatus { .. }
             | Action::GetKeyPolicy { .. }

@@ -15,17 +15,6 @@ pub(super) fn rule(name: impl Into<String>, section: &str) -> (String, String) {
     (name.into(), section.to_string())
 }
 
-pub(super) fn is_crypto(a: &Action) -> bool {
-    matches!(
-        a,
-        Action::Encrypt { .. }
-            | Action::GenerateDataKey { .. }
-            | Action::Decrypt { .. }
-            | Action::DecryptTampered { .. }
-            | Action::ReEncrypt { .. }
-    )
-}
-
 /// The rule an unexpected answer to `a` violates, from the action kind and
 /// the model's answer in `st` (the first consistent state).
 pub(super) fn rule_for_answer(
@@ -49,7 +38,7 @@ pub(super) fn rule_for_answer(
             "§3, §7",
         );
     }
-    if is_crypto(a) {
+    if a.is_crypto() {
         return match e {
             Err(E::DisabledException) => rule("crypto refused while Disabled", "§3"),
             Err(E::KMSInvalidStateException) if expected.alarm => {
