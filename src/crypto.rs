@@ -128,7 +128,9 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
     getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
 
-/// Lowercase hex.
+/// Lowercase hex (the durable store's root key file, SigV4's digests; ids
+/// have their own rendering, [`crate::ids`]).
+#[cfg(any(feature = "durable", feature = "conform", test))]
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let out: Vec<u8> = bytes
@@ -147,7 +149,7 @@ pub struct BackingKey {
 
 impl fmt::Debug for BackingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BackingKey({})", self.material_id_hex())
+        write!(f, "BackingKey({})", self.material_id())
     }
 }
 
@@ -187,12 +189,8 @@ impl BackingKey {
     }
 
     /// The 64-hex-digit key material id.
-    pub fn material_id_hex(&self) -> String {
-        hex(&self.material_id)
-    }
-
-    pub(crate) fn material_id(&self) -> [u8; 32] {
-        self.material_id
+    pub(crate) fn material_id(&self) -> crate::ids::KeyMaterialId {
+        crate::ids::KeyMaterialId::from_bytes(self.material_id)
     }
 
     /// Encrypts under this backing key, producing a complete blob.

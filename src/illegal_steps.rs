@@ -71,7 +71,7 @@ pub struct DeleteEnabledKeyImmediately;
 /// use kms_lifecycle::key::{External, ImportOutcome, ImportedMaterial, Key, MaterialSlot, PendingImport};
 /// let key = Key::<PendingImport, External>::create(0);
 /// let material = ImportedMaterial::new(
-///     &key.id_bytes(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
+///     &key.id(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
 /// let ImportOutcome::Enabled(key) = key.import_material(material) else { panic!() };
 /// let slot = key.current_slot().unwrap();
 /// assert!(key.disable().delete_material(slot).is_ok());
@@ -149,7 +149,7 @@ pub struct EncryptWithDisabledKey;
 /// use std::collections::BTreeMap;
 /// let key = Key::<PendingImport, External>::create(0);
 /// let material = ImportedMaterial::new(
-///     &key.id_bytes(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
+///     &key.id(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
 /// let ImportOutcome::Enabled(key) = key.import_material(material) else { panic!() };
 /// key.encrypt(b"secret", &BTreeMap::new());
 /// ```
@@ -162,7 +162,7 @@ pub struct EncryptWithPendingImportKey;
 /// use kms_lifecycle::key::{AwsKms, ImportedMaterial, Key};
 /// let key = Key::<_, AwsKms>::create(0);
 /// let material = ImportedMaterial::new(
-///     &key.id_bytes(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
+///     &key.id(), &[7; 32], ExpirationModel::KeyMaterialDoesNotExpire, None);
 /// let _ = key.import_material(material);
 /// ```
 /// (The twin is the import in [`EncryptWithPendingImportKey`].)

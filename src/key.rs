@@ -29,6 +29,7 @@
 use crate::api::{EncryptionContext, ExpirationModel, KeyManager, KeyState, Origin, RotationType};
 use crate::clock::DAY;
 use crate::crypto::{BackingKey, parse_ciphertext};
+use crate::ids::{KeyId, KeyMaterialId};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -98,7 +99,7 @@ impl KeyOrigin for External {
 #[derive(Clone)]
 pub(crate) struct Material {
     pub backing: Option<BackingKey>,
-    pub id: [u8; 32],
+    pub id: KeyMaterialId,
     pub valid_to: Option<u64>,
     pub expiration_model: Option<ExpirationModel>,
 }
@@ -106,7 +107,7 @@ pub(crate) struct Material {
 impl fmt::Debug for Material {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Material")
-            .field("id", &crate::crypto::hex(&self.id))
+            .field("id", &self.id)
             .field("present", &self.backing.is_some())
             .field("valid_to", &self.valid_to)
             .finish()
@@ -136,7 +137,7 @@ pub struct RotationSchedule {
 /// What every key has, whatever its state.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyCore {
-    pub id: [u8; 16],
+    pub id: KeyId,
     pub creation_date: u64,
     pub description: String,
     pub manager: KeyManager,
@@ -161,7 +162,7 @@ pub(crate) struct KeyCore {
 }
 
 impl KeyCore {
-    fn new(id: [u8; 16], now: u64) -> Self {
+    fn new(id: KeyId, now: u64) -> Self {
         Self {
             id,
             creation_date: now,
@@ -224,7 +225,7 @@ pub struct Key<S: State, O: KeyOrigin> {
 impl<S: State, O: KeyOrigin> fmt::Debug for Key<S, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Key")
-            .field("id", &crate::crypto::hex(&self.core.id))
+            .field("id", &self.core.id)
             .field("state", &S::STATE)
             .field("origin", &O::ORIGIN)
             .field("versions", &self.core.materials.len())
@@ -266,8 +267,8 @@ impl<S: State, O: KeyOrigin> Key<S, O> {
     pub fn origin(&self) -> Origin {
         O::ORIGIN
     }
-    /// The 16 bytes of the key id.
-    pub fn id_bytes(&self) -> [u8; 16] {
+    /// The key id.
+    pub fn id(&self) -> KeyId {
         self.core.id
     }
     /// The automatic rotation schedule, when rotation is on.
@@ -287,12 +288,10 @@ impl<S: State, O: KeyOrigin> Key<S, O> {
 impl Key<Enabled, AwsKms> {
     /// CreateKey with Origin=AWS_KMS: Enabled, one fresh backing key.
     pub fn create(now: u64) -> Self {
-        let mut id = [0u8; 16];
-        crate::crypto::random_bytes(&mut id);
-        Self::create_with_id(id, now)
+        Self::create_with_id(KeyId::random(), now)
     }
 
-    pub(crate) fn create_with_id(id: [u8; 16], now: u64) -> Self {
+    pub(crate) fn create_with_id(id: KeyId, now: u64) -> Self {
         let mut core = KeyCore::new(id, now);
         let backing = BackingKey::generate();
         core.materials.push(Material {
@@ -368,7 +367,7 @@ impl<O: KeyOrigin> Key<Enabled, O> {
     /// Encrypts under the current backing key (spec §7).
     pub fn encrypt(&self, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
         self.current_backing()
-            .seal(&self.core.id, self.core.current, plaintext, ctx)
+            .seal(self.core.id.as_bytes(), self.core.current, plaintext, ctx)
     }
 
     /// [`Self::encrypt`] that takes the plaintext's buffer, and seals in it
@@ -378,8 +377,12 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         plaintext: crate::crypto::SecretBytes,
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
-        self.current_backing()
-            .seal_owned(&self.core.id, self.core.current, plaintext, ctx)
+        self.current_backing().seal_owned(
+            self.core.id.as_bytes(),
+            self.core.current,
+            plaintext,
+            ctx,
+        )
     }
 
     /// Decrypts a blob made by this key with the backing key it names, in
@@ -400,7 +403,7 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         ctx: &EncryptionContext,
     ) -> Result<crate::crypto::SecretBytes, DecryptFailed> {
         let parsed = parse_ciphertext(&blob).ok_or(DecryptFailed)?;
-        if parsed.key_id != self.core.id {
+        if parsed.key_id != *self.core.id.as_bytes() {
             return Err(DecryptFailed);
         }
         let m = self
@@ -417,7 +420,7 @@ impl<O: KeyOrigin> Key<Enabled, O> {
         self.core
             .materials
             .get(version as usize)
-            .map(|m| crate::crypto::hex(&m.id))
+            .map(|m| m.id.to_string())
     }
 
     /// DisableKey.
@@ -470,7 +473,7 @@ impl<O: KeyOrigin> Key<Disabled, O> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deleted {
     /// The id of the deleted key.
-    pub id: [u8; 16],
+    pub id: KeyId,
 }
 
 impl<O: KeyOrigin> Key<PendingDeletion, O> {
@@ -527,7 +530,7 @@ pub struct ImportedMaterial {
 impl fmt::Debug for ImportedMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImportedMaterial")
-            .field("id", &self.backing.material_id_hex())
+            .field("id", &self.backing.material_id())
             .field("valid_to", &self.valid_to)
             .finish()
     }
@@ -536,13 +539,13 @@ impl fmt::Debug for ImportedMaterial {
 impl ImportedMaterial {
     /// Wraps 32 bytes of material for key `key_id`.
     pub fn new(
-        key_id: &[u8; 16],
+        key_id: &KeyId,
         material: &[u8; 32],
         expiration_model: ExpirationModel,
         valid_to: Option<u64>,
     ) -> Self {
         Self {
-            backing: BackingKey::imported(key_id, material),
+            backing: BackingKey::imported(key_id.as_bytes(), material),
             valid_to,
             expiration_model,
         }
@@ -605,7 +608,7 @@ impl<S: State> Key<S, External> {
     }
     /// Which of the key's materials has this id (DeleteImportedKeyMaterial's
     /// `KeyMaterialId`).
-    pub fn find_material(&self, id: &[u8; 32]) -> Option<MaterialSlot> {
+    pub fn find_material(&self, id: &KeyMaterialId) -> Option<MaterialSlot> {
         if let Some(v) = self.core.materials.iter().position(|m| &m.id == id) {
             return Some(MaterialSlot::Version(v as u32));
         }
@@ -622,7 +625,7 @@ impl<S: State> Key<S, External> {
             .map(|_| MaterialSlot::Version(self.core.current))
     }
     /// The id of the material in `slot`.
-    pub fn material_id_of(&self, slot: MaterialSlot) -> Option<[u8; 32]> {
+    pub fn material_id_of(&self, slot: MaterialSlot) -> Option<KeyMaterialId> {
         match slot {
             MaterialSlot::Version(v) => self.core.materials.get(v as usize).map(|m| m.id),
             MaterialSlot::Pending => self.core.pending_material.as_ref().map(|p| p.id),
@@ -674,11 +677,9 @@ impl<S: State> Key<S, External> {
 impl Key<PendingImport, External> {
     /// CreateKey with Origin=EXTERNAL: PendingImport, no material.
     pub fn create(now: u64) -> Self {
-        let mut id = [0u8; 16];
-        crate::crypto::random_bytes(&mut id);
-        Self::create_with_id(id, now)
+        Self::create_with_id(KeyId::random(), now)
     }
-    pub(crate) fn create_with_id(id: [u8; 16], now: u64) -> Self {
+    pub(crate) fn create_with_id(id: KeyId, now: u64) -> Self {
         Key {
             core: KeyCore::new(id, now),
             _marker: PhantomData,

@@ -63,6 +63,7 @@ pub mod crypto;
 pub mod durable;
 pub mod error;
 pub mod fuzzing;
+pub mod ids;
 #[cfg(doctest)]
 pub mod illegal_steps;
 pub mod import;

@@ -81,21 +81,21 @@ fn enable_key_rotation_again_with_the_same_period_keeps_next_rotation_date() {
 }
 
 /// The typed key's accessors report what the transitions did (key.rs
-/// `id_bytes`, `versions`, `rotations`).
+/// `id`, `versions`, `rotations`).
 #[test]
 fn typed_key_accessors_follow_the_transitions() {
     use kms_lifecycle::api::RotationType;
     use kms_lifecycle::key::{AwsKms, Key};
     let key = Key::<_, AwsKms>::create(5);
-    let id = key.id_bytes();
-    assert_ne!(id, [0; 16]);
-    assert_ne!(id, [1; 16]);
+    let id = key.id();
+    assert_ne!(*id.as_bytes(), [0; 16]);
+    assert_ne!(*id.as_bytes(), [1; 16]);
     assert_eq!(key.versions(), 1);
     assert!(key.rotations().is_empty());
     let key = key
         .rotate(7, RotationType::OnDemand)
         .rotate(9, RotationType::OnDemand);
-    assert_eq!(key.id_bytes(), id, "rotation keeps the id");
+    assert_eq!(key.id(), id, "rotation keeps the id");
     assert_eq!(key.versions(), 3);
     let dates: Vec<u64> = key.rotations().iter().map(|r| r.date).collect();
     assert_eq!(dates, vec![7, 9]);

@@ -106,7 +106,7 @@ impl Kms {
                 .map(|(name, a)| AliasListEntry {
                     alias_name: name.clone(),
                     alias_arn: kms.alias_arn(name),
-                    target_key_id: Some(key_id_string(&kms.keys[a.target as usize].id())),
+                    target_key_id: Some(kms.keys[a.target as usize].id().to_string()),
                     creation_date: Some(Timestamp(a.created)),
                     last_updated_date: Some(Timestamp(a.updated)),
                 })
@@ -123,7 +123,7 @@ impl Kms {
 
     /// The alias names that name a key (by key id), sorted. For tests.
     pub fn aliases_of(&self, key_id: &str) -> Vec<String> {
-        let Some(id) = parse_uuid(key_id) else {
+        let Some(id) = KeyId::parse(key_id) else {
             return vec![];
         };
         let Some(&idx) = self.index.get(&id) else {

@@ -23,7 +23,7 @@ impl Kms {
     pub fn key_arn_of_ciphertext(&mut self, blob: &[u8]) -> Option<String> {
         let parsed = parse_ciphertext(blob)?;
         self.tick();
-        let idx = *self.index.get(&parsed.key_id)?;
+        let idx = *self.index.get(&KeyId::from_bytes(parsed.key_id))?;
         Some(self.arn_idx(idx))
     }
 }

@@ -61,7 +61,7 @@ impl Kms {
         let (key_id, version) = (parsed.key_id, parsed.version);
         let idx = *self
             .index
-            .get(&key_id)
+            .get(&KeyId::from_bytes(key_id))
             .ok_or_else(KmsError::invalid_ciphertext)?;
         if given.is_some_and(|g| g != Some(idx)) {
             return Err(KmsError::IncorrectKeyException(

@@ -129,7 +129,7 @@ impl Kms {
         t: u64,
         name: &'static str,
         idx: u32,
-        material: Option<[u8; 32]>,
+        material: Option<KeyMaterialId>,
     ) {
         self.audit_total += 1;
         self.audit.push_back(Record {

@@ -68,7 +68,7 @@ impl Kms {
             let sk = kms.wrapping.wrapping_key(spec);
             let (params, spki) = ImportParameters::new(sk, generation, algorithm, valid_to);
             let id = kms.keys[idx as usize].id();
-            let token = kms.signer.issue(&id, &params);
+            let token = kms.signer.issue(id.as_bytes(), &params);
             kms.params.insert(idx, params);
             kms.keys[idx as usize]
                 .core_mut()
@@ -114,7 +114,7 @@ impl Kms {
                 )
             };
             let claims = kms.signer.verify(&req.import_token.0).ok_or_else(invalid)?;
-            if claims.key_id != id || claims.generation != kms.core(idx).import_generation {
+            if claims.key_id != *id.as_bytes() || claims.generation != kms.core(idx).import_generation {
                 return Err(invalid());
             }
             #[cfg(feature = "test-bugs")]
@@ -166,7 +166,7 @@ impl Kms {
                 (ExpirationModel::KeyMaterialDoesNotExpire, None) => None,
             }))();
             let imported = ImportedMaterial::new(&id, &material, model, None);
-            let mid = imported.backing.material_id_hex();
+            let mid = imported.backing.material_id().to_string();
             trail.material = Some(imported.backing.material_id());
             kms.apply_import(idx, imported, import_type, validity)?;
             Ok(ImportKeyMaterialResponse {
@@ -303,7 +303,7 @@ impl Kms {
             kms.put(idx, k);
             Ok(ImportKeyMaterialResponse {
                 key_id: arn,
-                key_material_id: kms.material_id_out(mid.map(|m| hex(&m))),
+                key_material_id: kms.material_id_out(mid.map(|m| m.to_string())),
             })
         })
     }
@@ -354,45 +354,23 @@ pub(super) fn import_into<S: WithMaterial>(
 }
 
 /// A `KeyMaterialId`: 64 lowercase hex digits (AWS's `BackingKeyIdType`).
-pub(super) fn parse_material_id(id: &str) -> KmsResult<[u8; 32]> {
-    let bytes = id.as_bytes();
-    let mut out = [0u8; 32];
-    let ok = bytes.len() == 64
-        && bytes.chunks(2).zip(out.iter_mut()).all(|(pair, o)| {
-            match (lower_hex(pair[0]), lower_hex(pair[1])) {
-                (Some(h), Some(l)) => {
-                    *o = h << 4 | l;
-                    true
-                }
-                _ => false,
-            }
-        });
-    if ok {
-        Ok(out)
-    } else {
-        Err(KmsError::ValidationException(
+pub(super) fn parse_material_id(id: &str) -> KmsResult<KeyMaterialId> {
+    KeyMaterialId::parse(id).ok_or_else(|| {
+        KmsError::ValidationException(
             "1 validation error detected: Value at 'keyMaterialId' failed to satisfy constraint: \
              Member must have length 64 and satisfy regular expression pattern: ^[a-f0-9]+$"
                 .into(),
-        ))
-    }
-}
-
-pub(super) fn lower_hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
+        )
+    })
 }
 
 /// The material DeleteImportedKeyMaterial names, with its id: the one with
 /// `wanted`'s id, or the current one; `None` when the key never had material.
 pub(super) fn lookup_slot<S: crate::key::State>(
     k: &Key<S, External>,
-    wanted: Option<&[u8; 32]>,
+    wanted: Option<&KeyMaterialId>,
     arn: &str,
-) -> KmsResult<Option<(MaterialSlot, [u8; 32])>> {
+) -> KmsResult<Option<(MaterialSlot, KeyMaterialId)>> {
     let slot = match wanted {
         None => match k.current_slot() {
             Some(s) => s,
@@ -400,8 +378,7 @@ pub(super) fn lookup_slot<S: crate::key::State>(
         },
         Some(id) => k.find_material(id).ok_or_else(|| {
             KmsError::NotFoundException(format!(
-                "Key material '{}' does not exist in key '{arn}'",
-                hex(id)
+                "Key material '{id}' does not exist in key '{arn}'",
             ))
         })?,
     };

@@ -98,7 +98,7 @@ impl Kms {
             let keys = live[start.min(end)..end]
                 .iter()
                 .map(|k| {
-                    let id = key_id_string(&k.id());
+                    let id = k.id().to_string();
                     KeyListEntry {
                         key_arn: kms.arn_of(&id),
                         key_id: id,

@@ -28,8 +28,9 @@ use validation::*;
 use crate::api::*;
 use crate::audit::{Alarm, AuditEvent};
 use crate::clock::{Clock, DAY, ManualClock};
-use crate::crypto::{SecretBytes, hex, parse_ciphertext, random_bytes};
+use crate::crypto::{SecretBytes, parse_ciphertext, random_bytes};
 use crate::error::{KmsError, KmsResult};
+use crate::ids::{KeyId, KeyMaterialId};
 use crate::import::{FreshWrappingKeys, ImportParameters, TokenSigner, WrappingKeySource};
 use crate::key::*;
 use crate::rules::Rules;
@@ -116,10 +117,10 @@ impl AnyKey {
             _ => Origin::External,
         })
     }
-    fn id(&self) -> [u8; 16] {
+    fn id(&self) -> KeyId {
         match self {
             Self::Deleted(d) => d.id,
-            k => k.core().map(|c| c.id).unwrap_or([0; 16]),
+            k => k.core().map(|c| c.id).unwrap_or_default(),
         }
     }
 }
@@ -149,7 +150,7 @@ impl EnabledRef<'_> {
             Self::Ext(k) => k.decrypt_owned(blob, ctx).ok(),
         }
     }
-    fn material_raw(&self, version: u32) -> Option<[u8; 32]> {
+    fn material_raw(&self, version: u32) -> Option<KeyMaterialId> {
         let core = match self {
             Self::Aws(k) => &k.core,
             Self::Ext(k) => &k.core,
@@ -188,7 +189,7 @@ const EV_PARAMS: u8 = 3;
 #[derive(Default)]
 struct Trail {
     key: Option<u32>,
-    material: Option<[u8; 32]>,
+    material: Option<KeyMaterialId>,
 }
 
 /// One audit record as stored: compact, with no allocation for a successful
@@ -198,7 +199,7 @@ struct Record {
     time: u64,
     name: &'static str,
     key: Option<u32>,
-    material: Option<[u8; 32]>,
+    material: Option<KeyMaterialId>,
     error: Option<Box<KmsError>>,
     internal: bool,
 }
@@ -228,7 +229,7 @@ pub struct Kms {
     region: String,
     account: String,
     keys: Vec<AnyKey>,
-    index: HashMap<[u8; 16], u32, std::hash::BuildHasherDefault<IdHasher>>,
+    index: HashMap<KeyId, u32, std::hash::BuildHasherDefault<IdHasher>>,
     aliases: BTreeMap<String, AliasEntry>,
     params: HashMap<u32, ImportParameters>,
     import_generation: u64,
@@ -395,57 +396,8 @@ impl std::hash::Hasher for IdHasher {
 /// The context of a request that has none (borrowed, not cloned, per call).
 static EMPTY_CONTEXT: EncryptionContext = BTreeMap::new();
 
-fn key_id_string(id: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(36);
-    push_uuid(&mut s, id);
-    s
-}
-
-/// Appends the 8-4-4-4-12 lowercase form of a key id (no intermediate
-/// strings: every response carries an ARN, docs/performance.md).
-fn push_uuid(s: &mut String, id: &[u8; 16]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in id.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-}
-
-fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut n = 0;
-    let mut i = 0;
-    while i < 36 {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b[i] != b'-' {
-                return None;
-            }
-            i += 1;
-            continue;
-        }
-        let hi = hexval(b[i])?;
-        let lo = hexval(*b.get(i + 1)?)?;
-        out[n] = hi << 4 | lo;
-        n += 1;
-        i += 2;
-    }
-    (n == 16).then_some(out)
-}
-
-fn hexval(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
+/// `lower_hex` for the store's other parsers (persist).
+use crate::ids::lower_hex as hexval;
 
 const ALGORITHM: &str = "SYMMETRIC_DEFAULT";
 
@@ -532,15 +484,15 @@ impl Kms {
         )
     }
 
-    fn arn(&self, id: &[u8; 16]) -> String {
-        // One allocation: the same string as `arn_of(&key_id_string(id))`.
+    fn arn(&self, id: &KeyId) -> String {
+        // One allocation: the same string as `arn_of(&id.to_string())`.
         let mut s = String::with_capacity(self.region.len() + self.account.len() + 18 + 36);
         s.push_str("arn:aws:kms:");
         s.push_str(&self.region);
         s.push(':');
         s.push_str(&self.account);
         s.push_str(":key/");
-        push_uuid(&mut s, id);
+        id.push_to(&mut s);
         s
     }
 
@@ -573,7 +525,7 @@ impl Kms {
             event_name: r.name,
             key_arn: r.key.map(|i| self.arn_idx(i)),
             key_material_id: if self.rules.key_material_ids {
-                r.material.map(|m| hex(&m))
+                r.material.map(|m| m.to_string())
             } else {
                 None
             },
@@ -595,7 +547,7 @@ impl Kms {
     /// does not exist or was deleted. For tests and the oracle.
     pub fn key_state(&mut self, key_id: &str) -> Option<KeyState> {
         self.tick();
-        let id = parse_uuid(key_id)?;
+        let id = KeyId::parse(key_id)?;
         let idx = *self.index.get(&id)?;
         self.keys[idx as usize].state()
     }

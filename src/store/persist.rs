@@ -136,7 +136,7 @@ impl MaterialRecord {
     fn of(m: &Material) -> Self {
         Self {
             secret: m.backing.as_ref().map(|b| Secret::from_slice(b.secret())),
-            id: m.id,
+            id: *m.id.as_bytes(),
             valid_to: m.valid_to,
             expiration_model: m.expiration_model,
         }
@@ -151,7 +151,7 @@ impl MaterialRecord {
         };
         Ok(Material {
             backing,
-            id: self.id,
+            id: KeyMaterialId::from_bytes(self.id),
             valid_to: self.valid_to,
             expiration_model: self.expiration_model,
         })
@@ -242,7 +242,7 @@ impl KeyRecord {
             })
         });
         KeyRecord {
-            id: k.id(),
+            id: *k.id().as_bytes(),
             state: k.state(),
             origin: k.origin(),
             core,
@@ -252,7 +252,12 @@ impl KeyRecord {
 
     fn restore(&self) -> Result<(AnyKey, Option<ImportParameters>), String> {
         let Some(c) = &self.core else {
-            return Ok((AnyKey::Deleted(Deleted { id: self.id }), None));
+            return Ok((
+                AnyKey::Deleted(Deleted {
+                    id: KeyId::from_bytes(self.id),
+                }),
+                None,
+            ));
         };
         let materials = c
             .materials
@@ -267,7 +272,7 @@ impl KeyRecord {
             return Err("a key's current version is out of range".into());
         }
         let core = KeyCore {
-            id: self.id,
+            id: KeyId::from_bytes(self.id),
             creation_date: c.creation_date,
             description: c.description.clone(),
             manager: c.manager,
@@ -495,7 +500,7 @@ impl Kms {
                         time: r.time,
                         name: r.name.to_string(),
                         key: r.key,
-                        material: r.material,
+                        material: r.material.map(|m| *m.as_bytes()),
                         error: r
                             .error
                             .as_ref()
@@ -600,7 +605,7 @@ impl Kms {
                 time: r.time,
                 name: static_name(&r.name)?,
                 key: r.key.filter(|&k| (k as usize) < kms.keys.len()),
-                material: r.material,
+                material: r.material.map(KeyMaterialId::from_bytes),
                 error,
                 internal: r.internal,
             });

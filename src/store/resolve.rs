@@ -116,7 +116,7 @@ impl Kms {
                 }
             }
         } else {
-            let id = parse_uuid(name).ok_or_else(|| KmsError::invalid_key_id(key_id))?;
+            let id = KeyId::parse(name).ok_or_else(|| KmsError::invalid_key_id(key_id))?;
             match self.index.get(&id) {
                 Some(&i) => i,
                 None => return Err(KmsError::not_found(&self.arn(&id))),
@@ -142,12 +142,13 @@ impl Kms {
             .count()
     }
 
-    pub(super) fn fresh_id(&self) -> [u8; 16] {
+    pub(super) fn fresh_id(&self) -> KeyId {
         loop {
             let mut id = [0u8; 16];
             random_bytes(&mut id);
             id[6] = (id[6] & 0x0f) | 0x40;
             id[8] = (id[8] & 0x3f) | 0x80;
+            let id = KeyId::from_bytes(id);
             if !self.index.contains_key(&id) {
                 return id;
             }
@@ -244,7 +245,7 @@ impl Kms {
         let core = self.core(idx);
         let state = k.state().unwrap_or(KeyState::Disabled);
         let origin = k.origin().unwrap_or(Origin::AwsKms);
-        let id = key_id_string(&core.id);
+        let id = core.id.to_string();
         let (valid_to, expiration_model) = if origin == Origin::External {
             let cur = core.current_material().filter(|m| m.backing.is_some());
             (core.valid_to(), cur.and_then(|m| m.expiration_model))
@@ -270,7 +271,7 @@ impl Kms {
             encryption_algorithms: vec![ALGORITHM.into()],
             multi_region: false,
             current_key_material_id: if self.rules.key_material_ids {
-                core.current_material().map(|m| hex(&m.id))
+                core.current_material().map(|m| m.id.to_string())
             } else {
                 None
             },

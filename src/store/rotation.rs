@@ -181,7 +181,7 @@ impl Kms {
             let entry = |m: &Material, state: KeyMaterialState, rotation: Option<&Rotation>| {
                 RotationsListEntry {
                     key_id: arn.clone(),
-                    key_material_id: ids.then(|| hex(&m.id)),
+                    key_material_id: ids.then(|| m.id.to_string()),
                     key_material_state: ids.then_some(state),
                     import_state: (ids && external).then_some(if m.backing.is_some() {
                         ImportState::Imported
