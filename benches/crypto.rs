@@ -1,6 +1,9 @@
 //! Cryptographic operations through `Kms`, next to raw AES-256-GCM sealing of
 //! the same bytes with the same kind of key (the limit). `scripts/bench-report`
 //! turns these into ratios.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -3,6 +3,9 @@
 //! `tests/harness` after every step, per second. Generation is done once,
 //! outside the measurement. `scripts/bench-report` prints
 //! `differential_sequences_per_s`.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 // The harness allows its own dead code (each test binary uses a part).
 #[path = "../tests/harness/mod.rs"]

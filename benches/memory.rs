@@ -1,6 +1,9 @@
 //! Memory per idle key: a counting allocator measures the bytes the store
 //! holds after creating 100,000 keys, the audit record of each creation
 //! included. Prints `memory_per_idle_key_bytes N`.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use kms_lifecycle::api::CreateKeyRequest;
 use kms_lifecycle::{Kms, Rules};

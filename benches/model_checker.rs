@@ -8,6 +8,9 @@
 //! `cargo bench`; `MODEL_BENCH_DEFAULT=1 cargo bench --bench model_checker`
 //! adds it (classic, every core, ten samples: about three minutes).
 //! docs/model.md records the figures.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kms_lifecycle_model::Rules;

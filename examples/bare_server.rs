@@ -4,6 +4,9 @@
 //! 1 KiB JSON body and doing nothing else.
 //!
 //! `cargo run --release --features server --example bare_server -- 127.0.0.1:4600`
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

@@ -10,6 +10,9 @@
 //! `RESULT calls_per_s_1 calls_per_s_2 ratio`.
 //!
 //! `cargo run --release --features server --example handler_scaling -- [--seconds 5]`
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -7,6 +7,9 @@
 //! `cargo run --release --example stall_probe -- 127.0.0.1:4599 [--seconds 10] [--importers 2]`
 //!
 //! Bounded: each phase lasts `--seconds` (at most 120) and stops by itself.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -100,7 +100,7 @@ impl fmt::Debug for ImportParameters {
 
 impl ImportParameters {
     /// New parameters; returns them and the public key's SPKI DER.
-    pub fn new(
+    pub(crate) fn new(
         private_key: PrivateKey,
         generation: u64,
         algorithm: WrappingAlgorithm,
@@ -148,7 +148,7 @@ impl ImportParameters {
 
     /// Unwraps `wrapped` with this wrapping key and algorithm. `None` when it
     /// cannot be unwrapped (InvalidCiphertextException).
-    pub fn unwrap(&self, wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    pub(crate) fn unwrap(&self, wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         let sk = &self.private_key;
         let out = match self.algorithm {
             WrappingAlgorithm::RsaesOaepSha256 => sk.oaep_decrypt::<Sha256>(wrapped).ok()?,
@@ -201,19 +201,19 @@ pub(crate) struct TokenSigner {
 }
 
 impl TokenSigner {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
         random_bytes(&mut secret[..]);
         Self { secret }
     }
 
     /// The HMAC secret, for sealing under the root key (feature `durable`).
-    pub fn secret(&self) -> &[u8; 32] {
+    pub(crate) fn secret(&self) -> &[u8; 32] {
         &self.secret
     }
 
     /// A signer restored from its sealed secret (feature `durable`).
-    pub fn from_secret(secret: Zeroizing<[u8; 32]>) -> Self {
+    pub(crate) fn from_secret(secret: Zeroizing<[u8; 32]>) -> Self {
         Self { secret }
     }
 
@@ -222,7 +222,7 @@ impl TokenSigner {
             .expect("HMAC accepts any key length")
     }
 
-    pub fn issue(&self, key_id: &[u8; 16], params: &ImportParameters) -> Vec<u8> {
+    pub(crate) fn issue(&self, key_id: &[u8; 16], params: &ImportParameters) -> Vec<u8> {
         let mut t = Vec::with_capacity(TOKEN_LEN);
         t.extend_from_slice(&TOKEN_MAGIC);
         t.extend_from_slice(key_id);
@@ -236,7 +236,7 @@ impl TokenSigner {
     }
 
     /// The claims of an authentic token, `None` for anything forged or malformed.
-    pub fn verify(&self, token: &[u8]) -> Option<TokenClaims> {
+    pub(crate) fn verify(&self, token: &[u8]) -> Option<TokenClaims> {
         if token.len() != TOKEN_LEN || token[..2] != TOKEN_MAGIC {
             return None;
         }
@@ -255,7 +255,7 @@ impl TokenSigner {
 
 impl ImportParameters {
     /// Whether `claims` were issued for exactly these parameters.
-    pub fn matches(&self, claims: &TokenClaims) -> bool {
+    pub(crate) fn matches(&self, claims: &TokenClaims) -> bool {
         claims.generation == self.generation && claims.spki_hash == self.spki_hash
     }
 }

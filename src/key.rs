@@ -182,17 +182,17 @@ impl KeyCore {
         }
     }
 
-    pub fn current_material(&self) -> Option<&Material> {
+    pub(crate) fn current_material(&self) -> Option<&Material> {
         self.materials.get(self.current as usize)
     }
 
     /// True when every permanently associated material is present.
-    pub fn has_all_material(&self) -> bool {
+    pub(crate) fn has_all_material(&self) -> bool {
         !self.materials.is_empty() && self.materials.iter().all(|m| m.backing.is_some())
     }
 
     /// Earliest expiry among permanently associated materials.
-    pub fn valid_to(&self) -> Option<u64> {
+    pub(crate) fn valid_to(&self) -> Option<u64> {
         self.materials.iter().filter_map(|m| m.valid_to).min()
     }
 

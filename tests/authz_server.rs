@@ -2,7 +2,9 @@
 //! Requests are signed with the oracle's own SigV4 signer (src/conform/http.rs,
 //! written independently of the `aws-sigv4` verifier), so a pass means two
 //! implementations agree. The server binds 127.0.0.1 only.
-
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(all(feature = "server", feature = "conform"))]
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -4,11 +4,15 @@
 //! call (every key's metadata, ListKeys, ListAliases, rotations, tags,
 //! alarms). The property tests at the end feed random input to every
 //! operation: the library never panics and answers only documented errors.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod common;
 
 use common::*;
 use kms_lifecycle::api::*;
+use kms_lifecycle::crypto::HEADER_LEN;
 use kms_lifecycle::{Kms, KmsError, KmsResult, ManualClock, Rules};
 use proptest::prelude::*;
 
@@ -229,6 +233,40 @@ fn unknown_alias_is_not_found() {
     });
 }
 
+/// A KeyId longer than AWS's 2,048 characters is a ValidationException that
+/// does not echo it (store.rs `Kms::resolve`, the length bound).
+#[test]
+fn key_ids_over_2048_characters_are_refused_without_echo() {
+    let (mut kms, _clock) = store(Rules::current());
+    for len in [2049, 5000] {
+        let id = "k".repeat(len);
+        let e = describe(&mut kms, &id).unwrap_err();
+        assert_eq!(e.name(), "ValidationException", "{len}");
+        assert!(e.message().contains("2048"), "{}", e.message());
+        assert!(!e.message().contains(&id[..100]), "echoed");
+    }
+    // At the bound: an ordinary NotFound for an unknown alias-less name.
+    let e = describe(&mut kms, &"k".repeat(2048)).unwrap_err();
+    assert_ne!(
+        e.name(),
+        "ValidationException",
+        "2048 characters are allowed"
+    );
+}
+
+/// Key ids are version-4 UUIDs (RFC 9562): version nibble 4, variant 10xx
+/// (store.rs `Kms::fresh_id`).
+#[test]
+fn key_ids_are_version_4_uuids() {
+    let (mut kms, _clock) = store(Rules::current());
+    for _ in 0..32 {
+        let id = create(&mut kms).key_id;
+        let b = id.as_bytes();
+        assert_eq!(b[14], b'4', "{id}");
+        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+    }
+}
+
 // ----- alias names -----------------------------------------------------------
 
 #[test]
@@ -274,6 +312,22 @@ fn alias_names_that_break_the_naming_rules_are_refused() {
     let longest = format!("alias/{}", "a".repeat(250));
     alias(&mut w.kms, &longest, &key).unwrap();
     alias(&mut w.kms, "alias/A-z_0/9", &key).unwrap();
+}
+
+/// An `alias/aws/<service>` name of lowercase letters, digits and hyphens
+/// names an AWS managed key (made on first use); any other character, or an
+/// empty service, does not (store.rs `is_managed_alias`).
+#[test]
+fn managed_alias_names() {
+    let (mut kms, _clock) = store(Rules::current());
+    for name in ["alias/aws/my-service2", "alias/aws/ebs"] {
+        let md = describe(&mut kms, name).unwrap();
+        assert_eq!(md.key_manager, KeyManager::Aws, "{name}");
+    }
+    for name in ["alias/aws/My-Service", "alias/aws/a_b", "alias/aws/"] {
+        let e = describe(&mut kms, name).unwrap_err();
+        assert_eq!(e.name(), "NotFoundException", "{name}: {}", e.message());
+    }
 }
 
 // ----- plaintext, data keys --------------------------------------------------
@@ -325,6 +379,68 @@ fn generate_data_key_needs_exactly_one_valid_size() {
         let r = w.kms.generate_data_key(req(spec, n)).unwrap();
         assert_eq!(r.plaintext.unwrap().expose().len(), len);
     }
+}
+
+/// GenerateDataKey's NumberOfBytes bounds, each with its own message
+/// (store.rs `Kms::data_key`).
+#[test]
+fn data_key_number_of_bytes_bounds() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let mut gen_n = |n: i64| {
+        kms.generate_data_key(GenerateDataKeyRequest {
+            key_id: key.clone(),
+            number_of_bytes: Some(n),
+            ..Default::default()
+        })
+    };
+    for n in [1, 1024] {
+        let dk = gen_n(n).unwrap();
+        assert_eq!(dk.plaintext.unwrap().expose().len(), n as usize);
+    }
+    for n in [0, -1, i64::MIN] {
+        let e = gen_n(n).unwrap_err();
+        assert_eq!(e.name(), "ValidationException");
+        assert!(
+            e.message().contains("greater than or equal to 1"),
+            "{n}: {}",
+            e.message()
+        );
+    }
+    for n in [1025, i64::MAX] {
+        let e = gen_n(n).unwrap_err();
+        assert_eq!(e.name(), "ValidationException");
+        assert!(
+            e.message().contains("less than or equal to 1024"),
+            "{n}: {}",
+            e.message()
+        );
+    }
+}
+
+/// A KeySpec other than AES_256 / AES_128 is a ValidationException about
+/// keySpec (store.rs `Kms::data_key`).
+#[test]
+fn data_key_spec_must_be_aes() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for (spec, len) in [(DataKeySpec::Aes256, 32), (DataKeySpec::Aes128, 16)] {
+        let dk = kms
+            .generate_data_key(GenerateDataKeyRequest {
+                key_id: key.clone(),
+                key_spec: Some(spec),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(dk.plaintext.unwrap().expose().len(), len);
+    }
+    // AES_512 cannot be typed: it is refused on the wire.
+    let body = format!(r#"{{"KeyId":"{key}","KeySpec":"AES_512"}}"#);
+    let r = kms_lifecycle::wire::dispatch(&mut kms, "GenerateDataKey", body.as_bytes());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "ValidationException");
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("keySpec"), "{message}");
 }
 
 // ----- ciphertext --------------------------------------------------------------
@@ -402,6 +518,65 @@ fn foreign_ciphertext_is_invalid() {
     });
 }
 
+const TAG_LEN: usize = 16;
+
+fn disabled_key_ciphertext() -> (kms_lifecycle::Kms, Vec<u8>) {
+    let (mut kms, _clock) = store(Rules::classic());
+    let key = create(&mut kms).key_id;
+    let blob = encrypt(&mut kms, &key, b"secret");
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    (kms, blob)
+}
+
+/// Only the magic byte wrong: not ours (mutant `||` → `&&`, crypto.rs:196).
+#[test]
+fn wrong_magic_alone_is_not_ours() {
+    let (mut kms, mut blob) = disabled_key_ciphertext();
+    assert_err_name(decrypt(&mut kms, &blob), "DisabledException");
+    blob[0] ^= 0xff;
+    assert_err_name(decrypt(&mut kms, &blob), "InvalidCiphertextException");
+}
+
+/// Only the format version wrong: not ours either.
+#[test]
+fn wrong_version_alone_is_not_ours() {
+    let (mut kms, mut blob) = disabled_key_ciphertext();
+    blob[1] ^= 0xff;
+    assert_err_name(decrypt(&mut kms, &blob), "InvalidCiphertextException");
+}
+
+/// A header and a tag with nothing between them (the shortest blob that can
+/// be ours) names its key: the Disabled key answers first. One byte shorter is
+/// not ours (mutant `<` → `<=`, crypto.rs:196).
+#[test]
+fn shortest_blob_is_parsed_one_shorter_is_not() {
+    let (mut kms, blob) = disabled_key_ciphertext();
+    let mut shortest = blob[..HEADER_LEN].to_vec();
+    shortest.extend([0u8; TAG_LEN]);
+    assert_err_name(decrypt(&mut kms, &shortest), "DisabledException");
+    shortest.pop();
+    assert_err_name(decrypt(&mut kms, &shortest), "InvalidCiphertextException");
+}
+
+/// A ciphertext blob of 6,144 bytes is within AWS's limit (not ours, so
+/// InvalidCiphertext); 6,145 is a ValidationException (store.rs
+/// `check_blob`). `rules()` names the rule set the store was built with.
+#[test]
+fn blob_length_bound_and_rules() {
+    // Rules::default() is current: classic shows that rules() is the store's.
+    assert_eq!(store(Rules::classic()).0.rules().name(), "classic");
+    let (mut kms, _clock) = store(Rules::current());
+    assert_eq!(kms.rules().name(), "current");
+    assert_eq!(
+        decrypt(&mut kms, &[7u8; 6144]).unwrap_err().name(),
+        "InvalidCiphertextException"
+    );
+    assert_eq!(
+        decrypt(&mut kms, &[7u8; 6145]).unwrap_err().name(),
+        "ValidationException"
+    );
+}
+
 #[test]
 fn decrypt_naming_another_key_is_incorrect_key() {
     let mut w = world(Rules::current());
@@ -452,6 +627,34 @@ fn wrong_encryption_context_is_invalid_ciphertext() {
     refused(&mut w.kms, "InvalidCiphertextException", |k| {
         decrypt_ctx(k, &plain, Some(ctx(&[("", "")])))
     });
+}
+
+/// The encryption context's size is the sum of its keys' and values' lengths,
+/// at most 8,192 bytes (store.rs `check_context`).
+#[test]
+fn encryption_context_size_is_the_sum_of_lengths() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let ctx = |v: usize| -> EncryptionContext { [("a".to_string(), "v".repeat(v))].into() };
+    assert!(
+        encrypt_ctx_result(&mut kms, &key, ctx(8191)).is_ok(),
+        "1 + 8191"
+    );
+    let e = encrypt_ctx_result(&mut kms, &key, ctx(8192)).unwrap_err();
+    assert_eq!(e.name(), "ValidationException", "1 + 8192");
+}
+
+fn encrypt_ctx_result(
+    kms: &mut kms_lifecycle::Kms,
+    key: &str,
+    ctx: EncryptionContext,
+) -> kms_lifecycle::KmsResult<EncryptResponse> {
+    kms.encrypt(EncryptRequest {
+        key_id: key.into(),
+        plaintext: SecretBlob::new(b"x".to_vec()),
+        encryption_context: Some(ctx),
+        ..Default::default()
+    })
 }
 
 // ----- windows and periods ---------------------------------------------------
@@ -581,6 +784,23 @@ fn import_token_of_another_key_or_store_is_invalid() {
     refused(&mut w.kms, "InvalidImportTokenException", |k| {
         import_prepared(k, &key, &foreign, Expiry::Never, None)
     });
+}
+
+/// An import token issued for another key is InvalidImportToken, even when
+/// both keys are at the same import generation. (The mutant `|| → &&` of the
+/// token's key id check in store.rs `Kms::import_key_material` survives this
+/// test: the import parameters check that follows refuses the token with the
+/// same exception, docs/verification.md.)
+#[test]
+fn a_token_for_another_key_is_invalid() {
+    let (mut kms, _clock) = store(Rules::current());
+    let a = create_external(&mut kms).key_id;
+    let b = create_external(&mut kms).key_id;
+    let _pa = prepare(&mut kms, &a, &[1u8; 32]);
+    let pb = prepare(&mut kms, &b, &[1u8; 32]);
+    let e = import_prepared(&mut kms, &a, &pb, Expiry::Never, None).unwrap_err();
+    assert_eq!(e.name(), "InvalidImportTokenException", "{}", e.message());
+    assert_eq!(state(&mut kms, &a), KeyState::PendingImport);
 }
 
 fn wrapped_for(w: &mut World, key: &str, material: &[u8]) -> Prepared {
@@ -994,6 +1214,123 @@ fn aws_values_outside_the_scope_keep_their_answers() {
             ..Default::default()
         })
         .unwrap();
+}
+
+/// KeySpec SYMMETRIC_DEFAULT (either spelling of the field) is accepted; a
+/// known asymmetric or HMAC spec is UnsupportedOperation; an unknown one is a
+/// ValidationException (on the wire: the typed request cannot hold it);
+/// origins of custom key stores are UnsupportedOperation (store.rs
+/// `Kms::create_key`).
+#[test]
+fn create_key_specs_and_origins() {
+    let (mut kms, _clock) = store(Rules::current());
+    let with =
+        |spec: Option<KeySpec>, cmk: Option<CustomerMasterKeySpec>, origin: Option<Origin>| {
+            CreateKeyRequest {
+                key_spec: spec,
+                customer_master_key_spec: cmk,
+                origin,
+                ..Default::default()
+            }
+        };
+    for req in [
+        with(Some(KeySpec::SymmetricDefault), None, None),
+        with(None, Some(CustomerMasterKeySpec::SymmetricDefault), None),
+    ] {
+        let md = kms.create_key(req).unwrap().key_metadata;
+        assert_eq!(md.key_state, KeyState::Enabled);
+    }
+    for req in [
+        with(Some(KeySpec::Rsa2048), None, None),
+        with(None, Some(CustomerMasterKeySpec::Hmac256), None),
+        with(
+            Some(KeySpec::SymmetricDefault),
+            Some(CustomerMasterKeySpec::Sm2),
+            None,
+        ),
+        with(None, None, Some(Origin::AwsCloudhsm)),
+        with(None, None, Some(Origin::ExternalKeyStore)),
+    ] {
+        let e = kms.create_key(req).unwrap_err();
+        assert_eq!(e.name(), "UnsupportedOperationException", "{}", e.message());
+    }
+    for body in [
+        r#"{"KeySpec":"AES_512"}"#,
+        r#"{"CustomerMasterKeySpec":"ML_DSA_44"}"#,
+        r#"{"Origin":"SOMEWHERE"}"#,
+    ] {
+        let r = kms_lifecycle::wire::dispatch(&mut kms, "CreateKey", body.as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (r.status, v["__type"].as_str()),
+            (400, Some("ValidationException")),
+            "{body}: {v}"
+        );
+    }
+}
+
+/// KeyUsage ENCRYPT_DECRYPT is accepted, the other usages are unsupported
+/// (store.rs `Kms::create_key`); `key_count` counts keys made.
+#[test]
+fn key_usage_and_key_count() {
+    let (mut kms, _clock) = store(Rules::current());
+    let usage = |u: KeyUsage| CreateKeyRequest {
+        key_usage: Some(u),
+        ..Default::default()
+    };
+    assert!(kms.create_key(usage(KeyUsage::EncryptDecrypt)).is_ok());
+    for u in [
+        KeyUsage::SignVerify,
+        KeyUsage::GenerateVerifyMac,
+        KeyUsage::KeyAgreement,
+        KeyUsage::EncapsulateDecapsulate,
+    ] {
+        let e = kms.create_key(usage(u)).unwrap_err();
+        assert_eq!(e.name(), "UnsupportedOperationException", "{u}");
+    }
+    // An unknown usage cannot be typed: it is refused on the wire.
+    let r = kms_lifecycle::wire::dispatch(&mut kms, "CreateKey", br#"{"KeyUsage":"DECRYPT_ONLY"}"#);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "ValidationException");
+    create(&mut kms);
+    assert_eq!(kms.key_count(), 2);
+}
+
+/// Tag keys of 1–128 characters and values of at most 256 are accepted, and
+/// nothing outside (store.rs `check_tags`).
+#[test]
+fn tag_length_bounds() {
+    let (mut kms, _clock) = store(Rules::current());
+    let tag = |k: usize, v: usize| CreateKeyRequest {
+        tags: Some(vec![Tag {
+            tag_key: "k".repeat(k),
+            tag_value: "v".repeat(v),
+        }]),
+        ..Default::default()
+    };
+    for (k, v) in [(1, 0), (128, 256)] {
+        assert!(kms.create_key(tag(k, v)).is_ok(), "key {k}, value {v}");
+    }
+    for (k, v) in [(0, 1), (129, 1), (1, 257)] {
+        let e = kms.create_key(tag(k, v)).unwrap_err();
+        assert_eq!(e.name(), "ValidationException", "key {k}, value {v}");
+    }
+}
+
+/// Descriptions of up to 8,192 characters are accepted (store.rs
+/// `check_description`).
+#[test]
+fn description_length_bound() {
+    let (mut kms, _clock) = store(Rules::current());
+    let with = |n: usize| CreateKeyRequest {
+        description: Some("d".repeat(n)),
+        ..Default::default()
+    };
+    assert!(kms.create_key(with(8192)).is_ok());
+    assert_eq!(
+        kms.create_key(with(8193)).unwrap_err().name(),
+        "ValidationException"
+    );
 }
 
 const DRY_RUN_MESSAGE: &str = "The request would have succeeded, but the DryRun option is set.";
@@ -1513,6 +1850,8 @@ proptest! {
     }
 }
 
+// ----- list pages ------------------------------------------------------------
+
 #[test]
 fn a_huge_list_marker_gives_an_empty_page_not_a_panic() {
     let mut w = world(Rules::current());
@@ -1534,4 +1873,97 @@ fn a_huge_list_marker_gives_an_empty_page_not_a_panic() {
         })
         .unwrap();
     assert!(rots.rotations.is_empty() && !rots.truncated);
+}
+
+/// ListKeys pages: `Truncated` and `NextMarker` exactly while keys remain
+/// (store.rs `Kms::list_keys`).
+#[test]
+fn list_keys_pages_are_truncated_exactly_while_keys_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let mut made: Vec<String> = (0..5).map(|_| create(&mut kms).key_id).collect();
+    made.sort();
+    let mut seen = Vec::new();
+    let mut marker = None;
+    let mut pages = 0;
+    loop {
+        let page = kms
+            .list_keys(ListRequest {
+                limit: Some(2),
+                marker: marker.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        pages += 1;
+        seen.extend(page.keys.iter().map(|k| k.key_id.clone()));
+        assert_eq!(page.truncated, seen.len() < 5, "page {pages}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(pages, 3);
+    seen.sort();
+    assert_eq!(seen, made);
+}
+
+/// ListAliases pages like ListKeys: `Truncated` exactly while aliases remain
+/// (store.rs `Kms::list_aliases`).
+#[test]
+fn list_aliases_pages_are_truncated_exactly_while_aliases_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for i in 0..3 {
+        alias(&mut kms, &format!("alias/page-{i}"), &key).unwrap();
+    }
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_aliases(ListRequest {
+                key_id: Some(key.clone()),
+                limit: Some(2),
+                marker: marker.clone(),
+            })
+            .unwrap();
+        names.extend(page.aliases.iter().map(|a| a.alias_name.clone()));
+        assert_eq!(page.truncated, names.len() < 3, "{names:?}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(names.len(), 3);
+}
+
+/// ListKeyRotations pages: `Truncated` exactly while rotations remain
+/// (store.rs `Kms::list_key_rotations`).
+#[test]
+fn list_key_rotations_pages_are_truncated_exactly_while_rotations_remain() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    for _ in 0..3 {
+        kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    }
+    let mut seen = 0;
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_key_rotations(ListKeyRotationsRequest {
+                key_id: key.clone(),
+                limit: Some(2),
+                marker: marker.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        seen += page.rotations.len();
+        assert_eq!(page.truncated, seen < 3, "after {seen}");
+        assert_eq!(page.next_marker.is_some(), page.truncated);
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(seen, 3);
 }

@@ -2,6 +2,9 @@
 //! within a count and an age (in memory and on disk), ListEvents pages with
 //! Limit and Marker, and caller text echoed in errors is cut to a fixed
 //! length in the answer and in the trail.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use kms_lifecycle::api::*;

@@ -2,6 +2,9 @@
 //! in the reference, in process and over HTTP, and it is not blind: a dozen
 //! deliberately faulty implementations are each reported with a short
 //! reproducing sequence.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "conform")]
 
 use kms_lifecycle::api::*;

@@ -28,6 +28,9 @@
 //! `CRASH_CYCLES` (default 10) sets the number of kill/restart cycles;
 //! `CRASH_SEED` the random seed (default: from the OS). The documented run
 //! (SECURITY.md) is `CRASH_CYCLES=100`.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

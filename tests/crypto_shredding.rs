@@ -6,6 +6,9 @@
 //! The first test is the escaped defect of issue 12, call for call; with the
 //! planted bug `deleted_material_kept_while_pending_import` (feature
 //! `test-bugs`) the same calls show the defect again.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod common;
 
@@ -449,5 +452,144 @@ fn list_key_rotations_shows_every_material_through_import_rotation_expiry_and_de
             (Some(NonCurrent), Some(PendingImport), None, None, None),
             (Some(Current), Some(PendingImport), None, None, rotated),
         ]
+    );
+}
+
+/// Reimporting the same material resets its expiry (key.rs
+/// `reimport_material`): the key outlives the first ValidTo.
+#[test]
+fn reimport_of_the_same_material_moves_its_expiry() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create_external(&mut kms).key_id;
+    let material = [4u8; 32];
+    let now = kms.now();
+    import(&mut kms, &key, &material, Expiry::At(now + DAY)).unwrap();
+    let p = prepare(&mut kms, &key, &material);
+    import_prepared(&mut kms, &key, &p, Expiry::At(now + 10 * DAY), None).unwrap();
+    clock.advance(2 * DAY);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::Enabled,
+        "the later ValidTo holds"
+    );
+    clock.advance(8 * DAY);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::PendingImport,
+        "at the new ValidTo"
+    );
+}
+
+/// Pending-rotation material expires alone at its ValidTo; the current
+/// material and the key's state are untouched (key.rs `expire_at`).
+#[test]
+fn pending_material_expires_alone_at_its_valid_to() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = imported_key(&mut kms, &[5u8; 32]).key_id;
+    let p = prepare(&mut kms, &key, &[6u8; 32]);
+    let now = kms.now();
+    import_prepared(
+        &mut kms,
+        &key,
+        &p,
+        Expiry::At(now + DAY),
+        Some(ImportType::NewKeyMaterial),
+    )
+    .unwrap();
+    clock.advance(DAY - 1);
+    assert_eq!(state(&mut kms, &key), KeyState::Enabled);
+    clock.advance(1);
+    assert_eq!(
+        state(&mut kms, &key),
+        KeyState::Enabled,
+        "only the pending material expired"
+    );
+    assert_err_name(
+        kms.rotate_key_on_demand(KeyIdRequest::new(&key)),
+        "KMSInvalidStateException",
+    );
+}
+
+/// Material that expires while its key is already PendingImport is recorded
+/// too: one `DeleteExpiredKeyMaterial` per expiry (store.rs `Kms::fire`, the
+/// PendingImport arm's "changed" test).
+#[test]
+fn each_material_expiry_is_recorded_even_when_already_pending_import() {
+    let (mut kms, clock) = store(Rules::current());
+    let md = create_external(&mut kms);
+    let key = md.key_id.clone();
+    let t0 = kms.now();
+    import(&mut kms, &key, &[1u8; 32], Expiry::At(t0 + 10 * DAY)).unwrap();
+    let p = prepare(&mut kms, &key, &[2u8; 32]);
+    import_prepared(
+        &mut kms,
+        &key,
+        &p,
+        Expiry::At(t0 + DAY),
+        Some(ImportType::NewKeyMaterial),
+    )
+    .unwrap();
+    kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    clock.set(t0 + DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+
+    clock.set(t0 + 20 * DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    let expiries: Vec<u64> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "DeleteExpiredKeyMaterial")
+        .map(|e| e.event_time)
+        .collect();
+    assert_eq!(expiries, vec![t0 + DAY, t0 + 10 * DAY]);
+}
+
+/// Material that expires while its key is PendingDeletion is deleted with a
+/// `DeleteExpiredKeyMaterial` record, exactly once (store.rs `Kms::fire`,
+/// the PendingDeletion arm's "changed" test).
+#[test]
+fn material_expiring_while_pending_deletion_is_recorded_once() {
+    use kms_lifecycle::clock::DAY;
+    let (mut kms, clock) = store(Rules::current());
+    let md = create_external(&mut kms);
+    let t0 = kms.now();
+    import(&mut kms, &md.key_id, &[9u8; 32], Expiry::At(t0 + DAY)).unwrap();
+    schedule_deletion(&mut kms, &md.key_id, Some(30)).unwrap();
+    clock.set(t0 + 2 * DAY);
+    assert_eq!(state(&mut kms, &md.key_id), KeyState::PendingDeletion);
+    let expired: Vec<_> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "DeleteExpiredKeyMaterial")
+        .collect();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].event_time, t0 + DAY);
+    assert_eq!(expired[0].key_arn.as_deref(), Some(md.arn.as_str()));
+}
+
+/// Import parameters (the RSA wrapping key) are dropped when their token
+/// expires, 24 hours after GetParametersForImport, and the store's `Debug`
+/// shows how many it holds (store.rs `Kms::fire`, EV_PARAMS).
+#[test]
+fn import_parameters_are_dropped_when_their_token_expires() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create_external(&mut kms).key_id;
+    let t0 = kms.now();
+    let _p = prepare(&mut kms, &key, &[3u8; 32]);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 1"),
+        "{kms:?}"
+    );
+    clock.set(t0 + DAY - 1);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 1"),
+        "{kms:?}"
+    );
+    clock.set(t0 + DAY);
+    assert_eq!(state(&mut kms, &key), KeyState::PendingImport);
+    assert!(
+        format!("{kms:?}").contains("import_parameters: 0"),
+        "{kms:?}"
     );
 }

@@ -12,6 +12,9 @@
 //! `PROPTEST_CASES` sets the number of sequences per rule set (default 512),
 //! `PROPTEST_RNG_SEED` their seed (default fixed, [`DEFAULT_SEED`]); the soak
 //! command is in docs/verification.md.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 // The harness drives the store through the oracle's driver (feature `conform`).
 #![cfg(feature = "conform")]
 

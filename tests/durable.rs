@@ -4,6 +4,9 @@
 //! while the server was down are applied at start, in order; a directory of
 //! another root key or format is refused and left unchanged; no secret is
 //! ever written to the directory in plaintext.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

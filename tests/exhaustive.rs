@@ -17,6 +17,9 @@
 //! `EXHAUSTIVE_PLANT=<bug>` (a name of the planted-bug catalogue, e.g.
 //! `deleted-material-kept-while-pending-import`) plants that
 //! bug, to measure whether the replay reaches it (docs/verification.md).
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(all(feature = "checker", feature = "conform"))]
 
 mod harness;

@@ -2,6 +2,9 @@
 //! the fuzz targets' entry points on stable Rust, so a crash found by fuzzing
 //! stays fixed. `cargo test --test fuzz_corpus -- --ignored` (re)writes the
 //! seed corpora.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;

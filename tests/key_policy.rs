@@ -1,6 +1,9 @@
 //! Key policies (issue 16, item 1): CreateKey's Policy and
 //! BypassPolicyLockoutSafetyCheck, GetKeyPolicy, PutKeyPolicy,
 //! ListKeyPolicies, in the store and on the wire.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod common;
 

@@ -15,6 +15,9 @@
 //! calls made. Two small hand-made histories show the checker can fail: a
 //! Disable that returned before an Encrypt began, with the Encrypt accepted,
 //! has no linearization; the same two calls overlapping have one.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

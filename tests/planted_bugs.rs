@@ -4,6 +4,9 @@
 //! proptest shrinks it to at most 6 operations. The search gets [`SEEDS`]
 //! fixed seeds of [`CASES`] sequences each: some bugs need a specific 5–6
 //! step sequence, which one seed's 2,000 sequences may miss.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(all(feature = "test-bugs", feature = "conform"))]
 
 mod harness;

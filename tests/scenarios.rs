@@ -1,4 +1,7 @@
 //! The course's scenarios (issue 2, item 8), each a named test.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod common;
 
@@ -560,6 +563,60 @@ fn enabling_before_the_rotation_date_does_not_rotate() {
     assert_eq!(rotations(&mut kms, &md.key_id).len(), 1);
 }
 
+/// EnableKey's catch-up rotation is recorded as an internal `RotateKey` at
+/// the time of EnableKey, and only when it happens (store.rs
+/// `Kms::enable_key`).
+#[test]
+fn catch_up_rotation_on_enable_is_recorded() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    enable_rotation(&mut kms, &key, Some(90)).unwrap();
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    kms.enable_key(KeyIdRequest::new(&key)).unwrap();
+    let rotate_events = |kms: &kms_lifecycle::Kms| {
+        kms.events()
+            .into_iter()
+            .filter(|e| e.event_name == "RotateKey")
+            .map(|e| e.event_time)
+            .collect::<Vec<_>>()
+    };
+    assert!(rotate_events(&kms).is_empty(), "nothing was due");
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    clock.advance(100 * 86_400);
+    let now = kms.now();
+    kms.enable_key(KeyIdRequest::new(&key)).unwrap();
+    assert_eq!(rotate_events(&kms), vec![now]);
+    assert_eq!(rotations(&mut kms, &key).len(), 1);
+}
+
+/// EnableKeyRotation again with the same period changes nothing: it cannot
+/// postpone a due rotation (decisions.md, Rotation; mutant of the guard in
+/// `Key<Enabled, AwsKms>::enable_rotation`, key.rs).
+#[test]
+fn enable_key_rotation_again_with_the_same_period_keeps_next_rotation_date() {
+    let (mut kms, clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let enable = |kms: &mut kms_lifecycle::Kms, p: i64| {
+        kms.enable_key_rotation(EnableKeyRotationRequest {
+            key_id: key.clone(),
+            rotation_period_in_days: Some(p),
+        })
+        .unwrap();
+        kms.get_key_rotation_status(KeyIdRequest::new(&key))
+            .unwrap()
+            .next_rotation_date
+    };
+    let first = enable(&mut kms, 90);
+    clock.advance(10 * 86_400);
+    assert_eq!(enable(&mut kms, 90), first, "same period: no change");
+    let changed = enable(&mut kms, 100).unwrap();
+    assert_eq!(
+        changed.0,
+        kms.now() + 100 * 86_400,
+        "new period: now + period"
+    );
+}
+
 #[test]
 fn no_rotation_while_pending_deletion_and_catch_up_on_the_enable_after_cancel() {
     let (mut kms, clock) = store(Rules::current());
@@ -667,6 +724,42 @@ fn clock_events_apply_in_time_order_across_keys() {
             ("RotateKey", T0 + 365 * DAY, Some(a.arn.as_str())),
         ]
     );
+}
+
+/// A rotation event queued for an old schedule does nothing: not after
+/// DisableKeyRotation, not after the period changed (store.rs `Kms::fire`,
+/// the EV_ROTATE guard; queued events are not removed when a schedule
+/// changes).
+#[test]
+fn stale_rotation_events_do_not_rotate() {
+    const DAY: u64 = 86_400;
+    let (mut kms, clock) = store(Rules::current());
+    let off = create(&mut kms).key_id;
+    let longer = create(&mut kms).key_id;
+    let t0 = kms.now();
+    for key in [&off, &longer] {
+        enable_rotation(&mut kms, key, Some(90)).unwrap();
+    }
+    kms.disable_key_rotation(KeyIdRequest::new(&off)).unwrap();
+    enable_rotation(&mut kms, &longer, Some(180)).unwrap();
+    clock.set(t0 + 91 * DAY);
+    assert!(rotations(&mut kms, &off).is_empty(), "rotation is off");
+    assert!(
+        rotations(&mut kms, &longer).is_empty(),
+        "next is at 180 days"
+    );
+    clock.set(t0 + 180 * DAY);
+    assert_eq!(rotations(&mut kms, &longer).len(), 1);
+    assert!(rotations(&mut kms, &off).is_empty());
+    // The audit trail too: one RotateKey, at 180 days; none at the stale
+    // 90-day instant.
+    let rotate_events: Vec<u64> = kms
+        .events()
+        .into_iter()
+        .filter(|e| e.event_name == "RotateKey")
+        .map(|e| e.event_time)
+        .collect();
+    assert_eq!(rotate_events, vec![t0 + 180 * DAY]);
 }
 
 fn managed_key_rotates_on_its_period(rules: Rules, period_days: u64) {
@@ -886,6 +979,43 @@ fn on_demand_rotation_limit_is_25_then_limit_exceeded() {
     enable_rotation(&mut kms, &md.key_id, Some(90)).unwrap();
 }
 
+/// On-demand rotations of an imported key count towards the limit of 25
+/// (key.rs `rotate_to_pending`).
+#[test]
+fn imported_key_on_demand_rotations_count_towards_the_limit() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = imported_key(&mut kms, &[0u8; 32]).key_id;
+    let p0 = prepare(&mut kms, &key, &[1u8; 32]);
+    for i in 1..=26u8 {
+        let wrapped = kms_lifecycle::import::wrap_key_material(
+            &p0.public_key,
+            WrappingAlgorithm::RsaesOaepSha256,
+            &[i; 32],
+        )
+        .unwrap();
+        let p = Prepared {
+            token: p0.token.clone(),
+            public_key: p0.public_key.clone(),
+            wrapped,
+            valid_to: p0.valid_to,
+        };
+        import_prepared(
+            &mut kms,
+            &key,
+            &p,
+            Expiry::Never,
+            Some(ImportType::NewKeyMaterial),
+        )
+        .unwrap();
+        let r = kms.rotate_key_on_demand(KeyIdRequest::new(&key));
+        if i <= 25 {
+            r.unwrap();
+        } else {
+            assert_err_name(r, "LimitExceededException");
+        }
+    }
+}
+
 #[test]
 fn on_demand_rotation_conflicts_within_20_minutes_of_an_automatic_rotation() {
     let (mut kms, clock) = store(Rules::current());
@@ -1021,4 +1151,75 @@ fn audit_trail_records_every_call_and_failed_ones_with_their_error() {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(b"top secret plaintext");
     assert!(!json.contains(&b64[..16]));
+}
+
+/// The audit trail names the key material each call used: Encrypt the current
+/// one, Decrypt the one the blob names, across a rotation (store.rs
+/// `EnabledRef::material_raw`, `EnabledRef::current`; spec §8).
+#[test]
+fn audit_records_name_the_material_each_call_used() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    let old = encrypt(&mut kms, &key, b"before");
+    kms.rotate_key_on_demand(KeyIdRequest::new(&key)).unwrap();
+    let new = encrypt(&mut kms, &key, b"after");
+    let m_old = decrypt(&mut kms, &old).unwrap().key_material_id.unwrap();
+    let m_new = decrypt(&mut kms, &new).unwrap().key_material_id.unwrap();
+    assert_ne!(m_old, m_new, "rotation made new material");
+    let used: Vec<(&str, Option<String>)> = kms
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e.event_name, "Encrypt" | "Decrypt"))
+        .map(|e| (e.event_name, e.key_material_id))
+        .collect();
+    assert_eq!(
+        used,
+        vec![
+            ("Encrypt", Some(m_old.clone())),
+            ("Encrypt", Some(m_new.clone())),
+            ("Decrypt", Some(m_old)),
+            ("Decrypt", Some(m_new)),
+        ]
+    );
+}
+
+/// `key_state` (for tests and the oracle) and `event_count` agree with the
+/// store's answers (store.rs `Kms::key_state`, `Kms::event_count`).
+#[test]
+fn key_state_and_event_count_agree_with_the_store() {
+    let (mut kms, _clock) = store(Rules::current());
+    let key = create(&mut kms).key_id;
+    assert_eq!(kms.key_state(&key), Some(KeyState::Enabled));
+    kms.disable_key(KeyIdRequest::new(&key)).unwrap();
+    assert_eq!(kms.key_state(&key), Some(KeyState::Disabled));
+    assert_eq!(kms.key_state("00000000-0000-4000-8000-000000000000"), None);
+    assert_eq!(kms.key_state("not a key id"), None);
+    assert_eq!(kms.event_count(), kms.events().len());
+    assert_eq!(kms.event_count(), 2);
+}
+
+/// The typed key's accessors report what the transitions did (key.rs
+/// `id`, `versions`, `rotations`).
+#[test]
+fn typed_key_accessors_follow_the_transitions() {
+    use kms_lifecycle::api::RotationType;
+    use kms_lifecycle::key::{AwsKms, Key};
+    let key = Key::<_, AwsKms>::create(5);
+    let id = key.id();
+    assert_ne!(*id.as_bytes(), [0; 16]);
+    assert_ne!(*id.as_bytes(), [1; 16]);
+    assert_eq!(key.versions(), 1);
+    assert!(key.rotations().is_empty());
+    let key = key
+        .rotate(7, RotationType::OnDemand)
+        .rotate(9, RotationType::OnDemand);
+    assert_eq!(key.id(), id, "rotation keeps the id");
+    assert_eq!(key.versions(), 3);
+    let dates: Vec<u64> = key.rotations().iter().map(|r| r.date).collect();
+    assert_eq!(dates, vec![7, 9]);
+    let text = format!("{key:?}");
+    assert!(
+        text.contains("Enabled") && text.contains("versions: 3"),
+        "{text}"
+    );
 }

@@ -4,6 +4,9 @@
 //! plaintext fields themselves, and `Debug` rendering is searched for the bytes
 //! of every plaintext, data key and key material, in raw, hex, base64 and
 //! Debug-array form.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;

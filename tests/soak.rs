@@ -8,6 +8,9 @@
 //! read (its echo is cut), DisableKey of a key pending deletion (an alarm),
 //! ListEvents pages. It samples the server's resident set size every 5 s and
 //! prints it; after warm-up (the first half) it must stay within 20 %.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

@@ -5,6 +5,9 @@
 //! and that a refusal for a key pending deletion raises exactly one alarm.
 //!
 //! Test names are `<operation>::<origin>_<state>`.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod common;
 

@@ -13,6 +13,9 @@
 //! Without them the test FAILS and says what is missing: it never passes
 //! without running Terraform. Every Terraform command is killed after
 //! `KMS_TERRAFORM_STEP_SECONDS` (default 300).
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

@@ -1,5 +1,8 @@
 //! Hostile and malformed requests over the wire protocol (issue 8): each gets
 //! its AWS exception, and the store is unchanged afterwards.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 #![cfg(feature = "server")]
 
 use base64::Engine as _;

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 /// How a cryptographic operation names its key: a key id or an alias slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyRef {
+    /// KeyId: the key with this index in [`State::keys`].
     Key(u8),
+    /// An alias name: the alias slot with this index in [`State::aliases`]
+    /// (NotFoundException when the slot names no key).
     Alias(u8),
 }
 
@@ -37,7 +40,11 @@ pub enum TokenRef {
 /// ImportType (`current` only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ImportType {
+    /// `NEW_KEY_MATERIAL`: material for a new backing key, stored as
+    /// PENDING_ROTATION until RotateKeyOnDemand makes it current.
     NewKeyMaterial,
+    /// `EXISTING_KEY_MATERIAL`: reimport of material the key already has (how
+    /// an omitted ImportType is treated once the key has material).
     ExistingKeyMaterial,
 }
 
@@ -73,106 +80,180 @@ pub enum ValidToChoice {
 /// Every operation of the lifecycle, with abstracted arguments, and time steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Action {
+    /// CreateKey: a new customer managed key of the given origin.
     CreateKey {
+        /// `Origin`: AWS_KMS (created Enabled, with material) or EXTERNAL
+        /// (created PendingImport, without material).
         origin: Origin,
     },
     /// DescribeKey through `alias/aws/<service>`: creates the AWS managed key
     /// on first use (spec §3), then describes it.
     UseManagedAlias,
+    /// DescribeKey of the key named by KeyId or alias.
     DescribeKey {
+        /// The key or alias the call names.
         key: KeyRef,
     },
+    /// Encrypt under the key's current backing key with an encryption context:
+    /// a new ciphertext.
     Encrypt {
+        /// The key or alias the call names.
         key: KeyRef,
+        /// The encryption context it passes.
         ctx: Ctx,
     },
+    /// GenerateDataKey: a new data key encrypted like Encrypt, with context
+    /// [`Ctx::A`] (the encrypted data key is a new ciphertext).
     GenerateDataKey {
+        /// The key or alias the call names.
         key: KeyRef,
     },
     /// Decrypt ciphertext `ct` with context `ctx`, optionally naming a key.
     Decrypt {
+        /// The ciphertext it passes: an index in [`State::ciphertexts`].
         ct: u8,
+        /// The encryption context it passes (InvalidCiphertextException unless it is
+        /// the one the ciphertext was encrypted with).
         ctx: Ctx,
+        /// The KeyId or alias it names, if any (IncorrectKeyException when that is
+        /// not the ciphertext's key).
         key: Option<KeyRef>,
     },
     /// Decrypt ciphertext `ct` with its right context after one byte of its
     /// encrypted body (not its header) was flipped: the key is found and its
     /// state checked, then authentication fails (decisions.md, Decrypt (f)).
     DecryptTampered {
+        /// The ciphertext it passes: an index in [`State::ciphertexts`].
         ct: u8,
     },
     /// ReEncrypt ciphertext `ct` (right context) under `dest`.
     ReEncrypt {
+        /// The source ciphertext: an index in [`State::ciphertexts`].
         ct: u8,
+        /// DestinationKeyId: the key or alias to encrypt under.
         dest: KeyRef,
     },
+    /// EnableKey: Disabled → Enabled, with a catch-up rotation when an
+    /// automatic rotation fell due while disabled.
     EnableKey {
+        /// KeyId: the key to enable.
         key: u8,
     },
+    /// DisableKey: Enabled → Disabled (never on an AWS managed key).
     DisableKey {
+        /// KeyId: the key to disable.
         key: u8,
     },
+    /// EnableKeyRotation: turn on automatic rotation (customer managed AWS_KMS
+    /// keys only).
     EnableKeyRotation {
+        /// KeyId: the key whose automatic rotation to turn on.
         key: u8,
+        /// RotationPeriodInDays, if given (`current` only; without it the default
+        /// period, or the current one when rotation is already on).
         period_days: Option<u32>,
     },
+    /// DisableKeyRotation: turn off automatic rotation.
     DisableKeyRotation {
+        /// KeyId: the key whose automatic rotation to turn off.
         key: u8,
     },
+    /// GetKeyRotationStatus: whether automatic rotation is on, its
+    /// NextRotationDate and RotationPeriodInDays.
     GetKeyRotationStatus {
+        /// KeyId: the key whose rotation status to report.
         key: u8,
     },
+    /// RotateKeyOnDemand (`current` only): a new backing key becomes current now
+    /// (for an EXTERNAL key, the material pending rotation).
     RotateKeyOnDemand {
+        /// KeyId: the key to rotate.
         key: u8,
     },
+    /// ScheduleKeyDeletion: the key becomes PendingDeletion until its
+    /// DeletionDate, now + the waiting period.
     ScheduleKeyDeletion {
+        /// KeyId: the key to schedule for deletion.
         key: u8,
+        /// PendingWindowInDays, if given (default 30; outside 7–30:
+        /// ValidationException).
         window_days: Option<u32>,
     },
+    /// CancelKeyDeletion: PendingDeletion → Disabled (PendingImport when key
+    /// material is missing).
     CancelKeyDeletion {
+        /// KeyId: the key whose scheduled deletion to cancel.
         key: u8,
     },
+    /// GetParametersForImport: a new import token for an EXTERNAL key, valid
+    /// for 24 h; it supersedes the key's previous token.
     GetParametersForImport {
+        /// KeyId: the EXTERNAL key to get import parameters for.
         key: u8,
     },
+    /// ImportKeyMaterial: import 32 bytes of key material into an EXTERNAL
+    /// key with an import token.
     ImportKeyMaterial {
+        /// KeyId: the EXTERNAL key to import into.
         key: u8,
+        /// Which import token it presents.
         token: TokenRef,
         /// The abstract identity of the 32 bytes imported.
         material: u8,
+        /// ImportType, if given (`current` only; ValidationException under
+        /// `classic`).
         import_type: Option<ImportType>,
+        /// The ExpirationModel and ValidTo it passes.
         expires: ValidToChoice,
     },
     /// DeleteImportedKeyMaterial, naming a material with `KeyMaterialId` or
     /// not (`None`: the current one).
     DeleteImportedKeyMaterial {
+        /// KeyId: the EXTERNAL key whose material to delete.
         key: u8,
+        /// The material named with KeyMaterialId (`current` only); `None`: the
+        /// current material.
         material: Option<MaterialRef>,
     },
+    /// CreateAlias: a new alias name for a customer managed key not pending
+    /// deletion.
     CreateAlias {
+        /// AliasName: the name to create.
         alias: AliasName,
+        /// TargetKeyId: the key the new alias names.
         key: u8,
     },
+    /// UpdateAlias: point an existing alias at another customer managed key.
     UpdateAlias {
+        /// AliasName: the existing alias, an index in [`State::aliases`].
         alias: u8,
+        /// TargetKeyId: the key the alias names afterwards.
         key: u8,
     },
+    /// DeleteAlias: remove an alias (the key it named is unaffected).
     DeleteAlias {
+        /// AliasName: the alias to delete, an index in [`State::aliases`].
         alias: u8,
     },
     /// GetKeyPolicy (PolicyName `default`).
     GetKeyPolicy {
+        /// KeyId: the key whose policy to get.
         key: u8,
     },
     /// ListKeyPolicies.
     ListKeyPolicies {
+        /// KeyId: the key whose policy names to list.
         key: u8,
     },
     /// PutKeyPolicy of the document `policy`, with or without
     /// `BypassPolicyLockoutSafetyCheck`.
     PutKeyPolicy {
+        /// KeyId: the key whose policy to replace.
         key: u8,
+        /// Policy: the document to put as the key's `default` policy.
         policy: Policy,
+        /// BypassPolicyLockoutSafetyCheck: accept a policy that would lock the
+        /// caller out of PutKeyPolicy.
         bypass: bool,
     },
     /// Let this many seconds pass, applying every clock event due (spec §10).
@@ -309,45 +390,99 @@ impl Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum OkSummary {
     /// CreateKey / UseManagedAlias / DescribeKey: the key and its state afterwards.
-    Key { key: u8, state: KeyState },
+    Key {
+        /// KeyId: the key created or described.
+        key: u8,
+        /// Its KeyState afterwards.
+        state: KeyState,
+    },
     /// Encrypt, GenerateDataKey, ReEncrypt: the ciphertext created.
-    Encrypted { ct: u8, key: u8, version: u8 },
+    Encrypted {
+        /// The new ciphertext: its index in [`State::ciphertexts`].
+        ct: u8,
+        /// KeyId: the key it is encrypted under (ReEncrypt: the destination key).
+        key: u8,
+        /// The backing-key version it is encrypted under (that key's current one).
+        version: u8,
+    },
     /// Decrypt: which key and backing key decrypted.
-    Decrypted { key: u8, version: u8 },
+    Decrypted {
+        /// KeyId: the key that decrypted the ciphertext.
+        key: u8,
+        /// The backing-key version that decrypted it.
+        version: u8,
+    },
     /// EnableKey, DisableKey, CancelKeyDeletion, DeleteImportedKeyMaterial,
     /// EnableKeyRotation, DisableKeyRotation: the key's state afterwards.
-    Done { key: u8, state: KeyState },
+    Done {
+        /// KeyId: the key the call named.
+        key: u8,
+        /// Its KeyState afterwards.
+        state: KeyState,
+    },
     /// GetKeyRotationStatus.
     RotationStatus {
+        /// KeyRotationEnabled: whether automatic rotation is on.
         enabled: bool,
+        /// NextRotationDate (model seconds); `None` while rotation is off.
         next: Option<Time>,
+        /// RotationPeriodInDays; `None` while rotation is off.
         period_days: Option<u32>,
     },
     /// RotateKeyOnDemand: the new current version.
-    Rotated { key: u8, version: u8 },
+    Rotated {
+        /// KeyId: the key rotated.
+        key: u8,
+        /// The backing-key version that became current.
+        version: u8,
+    },
     /// ScheduleKeyDeletion.
     Scheduled {
+        /// KeyId: the key now PendingDeletion.
         key: u8,
+        /// DeletionDate: when the key will be deleted (model seconds).
         deletion_date: Time,
+        /// PendingWindowInDays: the waiting period applied (30 when none was given).
         window_days: u32,
     },
     /// GetParametersForImport.
-    ImportParameters { key: u8, valid_to: Time },
+    ImportParameters {
+        /// KeyId: the key the import token is for.
+        key: u8,
+        /// ParametersValidTo: when the import token expires (model seconds).
+        valid_to: Time,
+    },
     /// ImportKeyMaterial: the version it (re)stored, or `None` when stored as
     /// PENDING_ROTATION; and the key's state afterwards.
     Imported {
+        /// KeyId: the key the material was imported into.
         key: u8,
+        /// The backing-key version whose material was stored; `None`: stored
+        /// as PENDING_ROTATION.
         version: Option<u8>,
+        /// The key's state afterwards (a PendingImport key becomes Enabled once all
+        /// its material is present).
         state: KeyState,
     },
     /// CreateAlias, UpdateAlias, DeleteAlias.
     AliasDone,
     /// GetKeyPolicy: the key's policy.
-    KeyPolicy { key: u8, policy: Policy },
+    KeyPolicy {
+        /// KeyId: the key whose policy it is.
+        key: u8,
+        /// The key's `default` policy document.
+        policy: Policy,
+    },
     /// ListKeyPolicies: the key has its one policy, `default`.
-    PolicyNames { key: u8 },
+    PolicyNames {
+        /// KeyId: the key whose policy names were listed.
+        key: u8,
+    },
     /// Advance: the new time.
-    Advanced { now: Time },
+    Advanced {
+        /// The model time after the advance (seconds since model time 0).
+        now: Time,
+    },
 }
 
 /// `Ok(summary)` or the AWS exception.
@@ -356,6 +491,7 @@ pub type Outcome = Result<OkSummary, Exception>;
 /// A call's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Response {
+    /// The summary of a successful call, or the AWS exception it answered.
     pub outcome: Outcome,
     /// The refusal named a key pending deletion: one alarm record (spec §8).
     pub alarm: bool,

@@ -8,6 +8,50 @@
 //!
 //! Time is whole seconds since the model's epoch 0; an implementation maps
 //! model time `t` to its manual clock's start + `t`.
+//!
+//! [`step`] answers an action in a state with every response the spec allows
+//! and the state after each; a property is a function of a step (or of a
+//! state) that the checker evaluates on every edge of the bounded graph.
+//! Here, CancelKeyDeletion returns a key to Disabled (spec §2, §6), the
+//! transition rules hold on each step, and a step that answered Enabled
+//! instead would break one:
+//!
+//! ```
+//! use kms_lifecycle_model::{step, Action, KeyState, Origin, Rules, State};
+//! # #[cfg(feature = "checker")]
+//! use kms_lifecycle_model::properties::{transition_violations, TRANSITION_RULES};
+//!
+//! let rules = Rules::current();
+//! let mut s = State::initial(1);
+//! for a in [
+//!     Action::CreateKey { origin: Origin::AwsKms },
+//!     Action::ScheduleKeyDeletion { key: 0, window_days: Some(7) },
+//!     Action::CancelKeyDeletion { key: 0 },
+//! ] {
+//!     let (response, after) = step(&rules, &s, &a).swap_remove(0);
+//!     assert!(response.outcome.is_ok(), "{a:?}: {response:?}");
+//!     # #[cfg(feature = "checker")]
+//!     assert_eq!(transition_violations(&rules, &s, &a, &response, &after), 0);
+//!     if let Action::CancelKeyDeletion { .. } = a {
+//!         assert_eq!(after.keys[0].state, KeyState::Disabled);
+//!         # #[cfg(feature = "checker")]
+//!         {
+//!             // The same step, had it answered Enabled:
+//!             let mut wrong = after.clone();
+//!             wrong.keys[0].state = KeyState::Enabled;
+//!             let broken = transition_violations(&rules, &s, &a, &response, &wrong);
+//!             let names: Vec<_> = (0..TRANSITION_RULES.len())
+//!                 .filter(|i| broken & (1 << i) != 0)
+//!                 .map(|i| TRANSITION_RULES[i].0)
+//!                 .collect();
+//!             assert!(names.contains(
+//!                 &"§2 CancelKeyDeletion only from PendingDeletion and never yields Enabled"
+//!             ));
+//!         }
+//!     }
+//!     s = after;
+//! }
+//! ```
 
 #![forbid(unsafe_code)]
 

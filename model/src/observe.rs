@@ -8,21 +8,31 @@ use serde::{Deserialize, Serialize};
 /// What an implementation must agree on about one key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KeyObservation {
+    /// DescribeKey's `KeyState`.
     pub state: KeyState,
+    /// DescribeKey's `Origin`: AWS_KMS or EXTERNAL.
     pub origin: Origin,
+    /// DescribeKey's `KeyManager`: CUSTOMER or AWS.
     pub manager: Manager,
     /// DescribeKey's `Enabled` (true iff Enabled).
     pub enabled: bool,
+    /// DescribeKey's `DeletionDate` (model seconds): set iff the key is
+    /// PendingDeletion.
     pub deletion_date: Option<Time>,
     /// As GetKeyRotationStatus reports it (false for EXTERNAL keys and keys
     /// pending deletion; always true for AWS managed keys).
     pub rotation_enabled: bool,
+    /// GetKeyRotationStatus's `NextRotationDate` (model seconds), while
+    /// rotation is reported enabled.
     pub next_rotation_date: Option<Time>,
+    /// GetKeyRotationStatus's `RotationPeriodInDays`, while rotation is
+    /// reported enabled.
     pub rotation_period_days: Option<u32>,
     /// ListKeyRotations.
     pub rotations: Vec<RotationRecord>,
     /// `None` while the key never had material.
     pub current_version: Option<u8>,
+    /// The number of backing-key versions (0 while the key never had material).
     pub versions: u8,
     /// The alias slots that name the key.
     pub aliases: Vec<u8>,
@@ -37,8 +47,12 @@ pub struct KeyObservation {
 /// `KeyMaterialState` of a ListKeyRotations entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MaterialState {
+    /// `KeyMaterialState::CURRENT`: the current backing key's material.
     Current,
+    /// `KeyMaterialState::NON_CURRENT`: an earlier backing key's material.
     NonCurrent,
+    /// `KeyMaterialState::PENDING_ROTATION`: imported with NEW_KEY_MATERIAL,
+    /// waiting for RotateKeyOnDemand.
     PendingRotation,
 }
 
@@ -47,6 +61,7 @@ pub enum MaterialState {
 pub struct MaterialObservation {
     /// The backing-key version; `None` for material pending rotation.
     pub version: Option<u8>,
+    /// Its `KeyMaterialState`.
     pub state: MaterialState,
     /// EXTERNAL keys: `ImportState` IMPORTED (true) or PENDING_IMPORT (false);
     /// `None` for AWS_KMS keys.

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 /// One KMS key. Index in [`State::keys`] = creation order = key id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
+    /// KeyState: where the key is in its lifecycle.
     pub state: KeyState,
+    /// Origin: AWS_KMS (generated material) or EXTERNAL (imported material).
     pub origin: Origin,
+    /// KeyManager: CUSTOMER (CreateKey) or AWS (an AWS managed key).
     pub manager: Manager,
     /// Automatic rotation, when enabled (DisableKeyRotation clears it).
     pub rotation: Option<RotationSetting>,
@@ -107,8 +110,12 @@ impl Key {
 /// An abstract ciphertext: which key, which backing key, which context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Ciphertext {
+    /// KeyId: the index of the key in [`State::keys`].
     pub key: u8,
+    /// The backing-key version it was encrypted under.
     pub version: u8,
+    /// The encryption context it was encrypted with (Decrypt must pass the
+    /// same).
     pub ctx: Ctx,
 }
 
@@ -116,13 +123,17 @@ pub struct Ciphertext {
 /// checker, `B` a different one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Ctx {
+    /// The encryption context used for encryption in the checker.
     A,
+    /// A different encryption context (Decrypt with it of a ciphertext made
+    /// under [`Ctx::A`] fails).
     B,
 }
 
 /// The whole abstract system.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub struct State {
+    /// The model time now (seconds since model time 0).
     pub now: Time,
     /// Keys by creation order; ids are never reused (deleted keys stay as tombstones).
     pub keys: Vec<Key>,

@@ -3,6 +3,9 @@
 //! breaks an `always` property is not expanded, so a bug that makes the space
 //! infinite is still finished. Small configurations only: each test runs in
 //! well under a second.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use kms_lifecycle_model::checker::{
     LifecycleModel, Limits, PlantedBug, Stop, resident_mb, run_within,

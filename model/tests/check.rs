@@ -1,5 +1,8 @@
 //! Bounded exhaustive checks of both rule sets, pinned state counts, and the
 //! planted bugs.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use kms_lifecycle_model::checker::{
     LifecycleModel, PlantedBug, RunReport, format_counterexample, run, shortest_counterexample,

@@ -6,6 +6,9 @@
 //! of `step` that changes the size of the graph but breaks no stated rule
 //! must survive here, so that the mutation score measures the properties and
 //! not the pins of `tests/check.rs`.
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use kms_lifecycle_model::checker::{LifecycleModel, RunReport, run};
 use kms_lifecycle_model::features::configurations;

@@ -5,6 +5,9 @@
 //! table refuses, or gets a number wrong. None of these wrong answers breaks
 //! an older property that names the same operation, which is what these
 //! rules add (issue 13, item 3).
+// Tests, benchmarks and examples may unwrap (a panic there is a failed run)
+// and share helpers through `pub` items of their modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
 
 use kms_lifecycle_model::properties::TRANSITION_RULES;
 use kms_lifecycle_model::{

@@ -13,7 +13,6 @@ impl Kms {
             let window = match req.pending_window_in_days {
                 None => 30,
                 Some(w) if w < 7 => {
-                    #[cfg(feature = "test-bugs")]
                     if kms.bugs.has(crate::bugs::PlantedBug::ShortWindowAccepted) && w >= 1 {
                         w as u32
                     } else {
@@ -23,12 +22,6 @@ impl Kms {
                             "Member must have value greater than or equal to 7",
                         ));
                     }
-                    #[cfg(not(feature = "test-bugs"))]
-                    return Err(KmsError::validation(
-                        "pendingWindowInDays",
-                        w,
-                        "Member must have value greater than or equal to 7",
-                    ));
                 }
                 Some(w) if w > 30 => {
                     return Err(KmsError::validation(
@@ -75,7 +68,6 @@ impl Kms {
             r?;
             #[allow(unused_mut)]
             let mut deletion_date = now + u64::from(window) * DAY;
-            #[cfg(feature = "test-bugs")]
             if kms
                 .bugs
                 .has(crate::bugs::PlantedBug::DeletionOneSecondEarly)
@@ -105,15 +97,12 @@ impl Kms {
             let (k, r) = match k {
                 AnyKey::PendingDeletion(k) => {
                     let k = k.cancel_deletion();
-                    #[cfg(feature = "test-bugs")]
                     if kms.bugs.has(crate::bugs::PlantedBug::CancelGivesEnabled) {
                         let now = kms.clock.now();
                         (AnyKey::Enabled(k.enable(now)), Ok(()))
                     } else {
                         (AnyKey::Disabled(k), Ok(()))
                     }
-                    #[cfg(not(feature = "test-bugs"))]
-                    (AnyKey::Disabled(k), Ok(()))
                 }
                 AnyKey::ExtPendingDeletion(k) => match k.cancel_deletion() {
                     CancelledExternal::Disabled(k) => (AnyKey::ExtDisabled(k), Ok(())),

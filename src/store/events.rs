@@ -83,7 +83,6 @@ impl Kms {
                         self.internal_event(t, "RotateKey", idx, mid);
                         AnyKey::Enabled(k)
                     }
-                    #[cfg(feature = "test-bugs")]
                     AnyKey::Disabled(k)
                         if self
                             .bugs
@@ -114,10 +113,7 @@ impl Kms {
         self.params.remove(&idx);
         self.touch_key(idx);
         self.touch_aliases_of(idx);
-        #[cfg(feature = "test-bugs")]
         let keep_aliases = self.bugs.has(crate::bugs::PlantedBug::AliasSurvivesKey);
-        #[cfg(not(feature = "test-bugs"))]
-        let keep_aliases = false;
         if !keep_aliases {
             self.aliases.retain(|_, a| a.target != idx);
         }

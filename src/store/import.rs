@@ -117,10 +117,7 @@ impl Kms {
             if claims.key_id != *id.as_bytes() || claims.generation != kms.core(idx).import_generation {
                 return Err(invalid());
             }
-            #[cfg(feature = "test-bugs")]
             let token_never_expires = kms.bugs.has(crate::bugs::PlantedBug::TokenAcceptedAfter24h);
-            #[cfg(not(feature = "test-bugs"))]
-            let token_never_expires = false;
             if now >= claims.valid_to && !token_never_expires {
                 return Err(KmsError::ExpiredImportTokenException(
                     "The import token has expired. Call GetParametersForImport for a new one.".into(),
@@ -190,12 +187,9 @@ impl Kms {
                     .into(),
             )
         };
-        #[cfg(feature = "test-bugs")]
         let any_material = self
             .bugs
             .has(crate::bugs::PlantedBug::DifferentMaterialAccepted);
-        #[cfg(not(feature = "test-bugs"))]
-        let any_material = false;
         let k = self.take(idx);
         let (k, r) = match k {
             AnyKey::ExtPendingImport(k) => {
@@ -270,12 +264,9 @@ impl Kms {
             };
             let mid = slot.map(|(_, id)| id);
             trail.material = mid;
-            #[cfg(feature = "test-bugs")]
             let keep_current = kms
                 .bugs
                 .has(crate::bugs::PlantedBug::DeletedMaterialKeptWhilePendingImport);
-            #[cfg(not(feature = "test-bugs"))]
-            let keep_current = false;
             let k = kms.take(idx);
             let k = match (k, slot) {
                 (k, None) => k,

@@ -182,7 +182,6 @@ impl Kms {
             let k = kms.take(idx);
             let (k, r) = match k {
                 AnyKey::Disabled(k) => {
-                    #[cfg(feature = "test-bugs")]
                     let k = if kms
                         .bugs
                         .has(crate::bugs::PlantedBug::CatchUpRotationMissing)

@@ -252,7 +252,7 @@ pub struct Kms {
     wrapping: Arc<dyn WrappingKeySource>,
     /// The calling principal (`serve --identities`); `None`: the account root.
     caller: Option<crate::policy::Principal>,
-    #[cfg(feature = "test-bugs")]
+    /// Planted bugs (none unless `plant_bugs`, feature `test-bugs`).
     bugs: crate::bugs::Bugs,
 }
 
@@ -367,7 +367,6 @@ impl KmsBuilder {
             default_policy,
             wrapping: self.wrapping,
             caller: None,
-            #[cfg(feature = "test-bugs")]
             bugs: Default::default(),
         }
     }
@@ -461,7 +460,6 @@ impl Kms {
             default_policy: self.default_policy.clone(),
             wrapping: self.wrapping.clone(),
             caller: self.caller.clone(),
-            #[cfg(feature = "test-bugs")]
             bugs: self.bugs,
         }
     }

@@ -153,7 +153,6 @@ impl Kms {
             check_policy_name(req.policy_name.as_deref())?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
             let policy = kms.check_policy(&req.policy, bypass, &kms.arn_idx(idx))?;
-            #[cfg(feature = "test-bugs")]
             if kms.bugs.has(crate::bugs::PlantedBug::PutKeyPolicyIgnored) {
                 return Ok(Empty {});
             }

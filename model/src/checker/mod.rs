@@ -32,7 +32,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// on the way here (a bit per entry of [`properties::TRANSITION_RULES`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CheckState {
+    /// The abstract KMS state reached.
     pub s: State,
+    /// The transition rules broken on the path here: bit `i` set iff entry `i`
+    /// of [`properties::TRANSITION_RULES`] was broken (0 in every correct state).
     pub broken: u64,
     /// Time steps taken so far (bounded by [`LifecycleModel::max_ticks`]).
     pub ticks: u8,

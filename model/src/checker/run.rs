@@ -46,9 +46,19 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// `unique` unique states had been generated when the bound was noticed.
-    States { bound: usize, unique: usize },
+    States {
+        /// The bound: [`Limits::max_states`] (`--max-states`).
+        bound: usize,
+        /// Unique states generated when the bound was noticed.
+        unique: usize,
+    },
     /// `resident_mb` MiB were resident when the bound was noticed.
-    Memory { bound_mb: u64, resident_mb: u64 },
+    Memory {
+        /// The bound: [`Limits::max_memory_mb`] (`--max-memory-mb`), in MiB.
+        bound_mb: u64,
+        /// Resident memory (`VmRSS`) when the bound was noticed, in MiB.
+        resident_mb: u64,
+    },
 }
 
 impl Stop {
@@ -147,9 +157,13 @@ fn drive(
 /// The result of one run.
 #[derive(Debug)]
 pub struct RunReport {
+    /// States generated, repeats included (stateright's `state_count`).
     pub states: usize,
+    /// Unique states generated.
     pub unique: usize,
+    /// The greatest depth (steps from the initial state) the search reached.
     pub max_depth: usize,
+    /// Wall-clock time of the run.
     pub elapsed: std::time::Duration,
     /// (property name, is it an `always`, held/found). When the run was
     /// stopped, "held" and "not found" mean only "not decided".

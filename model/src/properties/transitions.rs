@@ -6,15 +6,25 @@ use super::*;
 /// What made a key change (or keep) its state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Cause {
+    /// CreateKey with Origin AWS_KMS (the key starts Enabled).
     CreateKeyAwsKms,
+    /// CreateKey with Origin EXTERNAL (the key starts PendingImport).
     CreateKeyExternal,
+    /// The first use of `alias/aws/<service>`: the AWS managed key is created.
     UseManagedAlias,
+    /// ImportKeyMaterial succeeded.
     ImportKeyMaterial,
+    /// EnableKey succeeded.
     EnableKey,
+    /// DisableKey succeeded.
     DisableKey,
+    /// ScheduleKeyDeletion succeeded.
     ScheduleKeyDeletion,
+    /// CancelKeyDeletion succeeded.
     CancelKeyDeletion,
+    /// DeleteImportedKeyMaterial succeeded.
     DeleteImportedKeyMaterial,
+    /// RotateKeyOnDemand succeeded.
     RotateKeyOnDemand,
     /// Clock: DeletionDate reached.
     DeletionDate,
@@ -55,8 +65,11 @@ impl Cause {
 /// One key's move: `from` is `None` for creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Transition {
+    /// The key's state before the step; `None` when the step created the key.
     pub from: Option<KeyState>,
+    /// The operation or clock event that moved (or kept) it.
     pub cause: Cause,
+    /// The key's state after the step.
     pub to: KeyState,
 }
 
