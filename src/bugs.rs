@@ -4,7 +4,8 @@
 //! name per bug, whether it is planted here, in the model
 //! (`kms-lifecycle check --plant-bug`) or in both.
 
-// Without the feature the module is private and only `has` is called.
+// Without the feature nothing outside the store sees it and only `has` is
+// called.
 #![cfg_attr(not(feature = "test-bugs"), allow(dead_code, unreachable_pub))]
 
 pub use kms_lifecycle_model::PlantedBug;

@@ -54,11 +54,8 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod authz;
 // The planted bugs' one hook, `Bugs::has`, is compiled always and is false
-// by construction without feature `test-bugs`; only with it is the module
-// public (`Kms::plant_bugs`).
-#[cfg(feature = "test-bugs")]
-pub mod bugs;
-#[cfg(not(feature = "test-bugs"))]
+// by construction without feature `test-bugs`; with it the module is public
+// as `testing::bugs` (`Kms::plant_bugs`).
 mod bugs;
 pub mod clock;
 #[cfg(feature = "conform")]
@@ -67,7 +64,6 @@ pub mod crypto;
 #[cfg(feature = "durable")]
 pub mod durable;
 pub mod error;
-pub mod fuzzing;
 pub mod ids;
 #[cfg(doctest)]
 pub mod illegal_steps;
@@ -76,6 +72,8 @@ pub mod key;
 pub mod policy;
 pub mod rules;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{KmsError, KmsResult, StateRefusal};

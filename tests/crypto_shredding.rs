@@ -92,8 +92,8 @@ fn material_that_delete_imported_key_material_names_never_decrypts_again_until_t
 #[test]
 fn the_planted_escaped_defect_is_seen_by_the_crypto_shredding_scenario() {
     let (mut kms, clock) = store(Rules::current());
-    kms.plant_bugs(kms_lifecycle::bugs::Bugs::only(
-        kms_lifecycle::bugs::PlantedBug::DeletedMaterialKeptWhilePendingImport,
+    kms.plant_bugs(kms_lifecycle::testing::bugs::Bugs::only(
+        kms_lifecycle::testing::bugs::PlantedBug::DeletedMaterialKeptWhilePendingImport,
     ));
     let (key, blob, _) = escaped_defect_calls(&mut kms, &clock);
     assert_eq!(

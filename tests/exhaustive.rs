@@ -48,7 +48,7 @@ fn plant(kms: &mut kms_lifecycle::Kms) {
     #[cfg(feature = "test-bugs")]
     if let Ok(name) = std::env::var("EXHAUSTIVE_PLANT") {
         // The catalogue's name; underscores for dashes are accepted too.
-        use kms_lifecycle::bugs::{Bugs, PlantedBug};
+        use kms_lifecycle::testing::bugs::{Bugs, PlantedBug};
         let bug = PlantedBug::by_name(&name.replace('_', "-"))
             .filter(|b| b.in_implementation())
             .unwrap_or_else(|| panic!("EXHAUSTIVE_PLANT: no implementation bug {name:?}"));

@@ -5,6 +5,8 @@
 // Tests, benchmarks and examples may unwrap (a panic there is a failed run)
 // and share helpers through `pub` items of their modules.
 #![allow(clippy::unwrap_used, unreachable_pub)]
+// The entry points are test-only items (`kms_lifecycle::testing`).
+#![cfg(feature = "testing")]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -36,17 +38,17 @@ fn replay(target: &str, f: fn(&[u8])) -> usize {
 
 #[test]
 fn decrypt_corpus_replays_without_panic() {
-    assert!(replay("decrypt", kms_lifecycle::fuzzing::decrypt) >= 5);
+    assert!(replay("decrypt", kms_lifecycle::testing::fuzzing::decrypt) >= 5);
 }
 
 #[test]
 fn wire_corpus_replays_without_panic() {
-    assert!(replay("wire", kms_lifecycle::fuzzing::wire) >= 28);
+    assert!(replay("wire", kms_lifecycle::testing::fuzzing::wire) >= 28);
 }
 
 #[test]
 fn import_corpus_replays_without_panic() {
-    assert!(replay("import", kms_lifecycle::fuzzing::import) >= 3);
+    assert!(replay("import", kms_lifecycle::testing::fuzzing::import) >= 3);
 }
 
 #[cfg(feature = "conform")]
@@ -54,7 +56,7 @@ fn import_corpus_replays_without_panic() {
 fn foreign_corpus_replays_without_panic() {
     assert!(
         replay("foreign", |d| {
-            kms_lifecycle::fuzzing::foreign(d);
+            kms_lifecycle::testing::fuzzing::foreign(d);
         }) >= 4
     );
 }
@@ -65,7 +67,7 @@ fn foreign_corpus_replays_without_panic() {
 #[cfg(feature = "conform")]
 #[test]
 fn recorded_reference_answers_replay_without_divergence() {
-    use kms_lifecycle::fuzzing::{foreign, foreign_seed};
+    use kms_lifecycle::testing::fuzzing::{foreign, foreign_seed};
     for classic in [false, true] {
         let seed = foreign_seed(classic);
         assert!(seed.len() > 200, "a real recording");
@@ -152,7 +154,7 @@ fn write_seed_corpora() {
             let name = if classic { "classic" } else { "current" };
             std::fs::write(
                 dir.join(format!("seed-reference-{name}")),
-                kms_lifecycle::fuzzing::foreign_seed(classic),
+                kms_lifecycle::testing::fuzzing::foreign_seed(classic),
             )
             .unwrap();
         }

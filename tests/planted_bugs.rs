@@ -14,7 +14,7 @@ mod harness;
 use harness::Sut;
 use harness::generator::{ALIASES, ClassicRef, CurrentImportRef, CurrentRef};
 use harness::minimize::minimize;
-use kms_lifecycle::bugs::{Bugs, PlantedBug};
+use kms_lifecycle::testing::bugs::{Bugs, PlantedBug};
 use kms_lifecycle_model as model;
 use model::Action;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};

@@ -315,7 +315,9 @@ fn every_key_policy_edge_refines_the_model_current() {
 #[cfg(feature = "test-bugs")]
 #[test]
 fn a_put_key_policy_that_changes_nothing_is_caught() {
-    let bug = kms_lifecycle::bugs::Bugs::only(kms_lifecycle::bugs::PlantedBug::PutKeyPolicyIgnored);
+    let bug = kms_lifecycle::testing::bugs::Bugs::only(
+        kms_lifecycle::testing::bugs::PlantedBug::PutKeyPolicyIgnored,
+    );
     for rules in [model::Rules::classic(), model::Rules::current()] {
         let e = refine(
             &policies_configuration(rules),
@@ -334,7 +336,7 @@ fn a_put_key_policy_that_changes_nothing_is_caught() {
 #[cfg(feature = "test-bugs")]
 #[test]
 fn every_planted_bug_is_caught_by_the_whole_graph_refinement() {
-    use kms_lifecycle::bugs::{Bugs, PlantedBug};
+    use kms_lifecycle::testing::bugs::{Bugs, PlantedBug};
     // Every bug of the catalogue the implementation can plant, but the
     // PutKeyPolicy one: the one-key configuration offers no PutKeyPolicy (the
     // `policies` configuration catches it, above).

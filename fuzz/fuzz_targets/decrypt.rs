@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_lifecycle::fuzzing::decrypt(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_lifecycle::testing::fuzzing::decrypt(data));

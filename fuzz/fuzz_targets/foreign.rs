@@ -1,4 +1,4 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    kms_lifecycle::fuzzing::foreign(data);
+    kms_lifecycle::testing::fuzzing::foreign(data);
 });
