@@ -1,126 +1,21 @@
-//! Backing keys and the ciphertext blob (spec §4, §7).
+//! Backing keys (spec §4, §7), the ciphertext blob (`blob.rs`: its format and
+//! parser) and secret buffers (`secret.rs`).
 //!
 //! Nothing outside this module touches raw backing-key bytes.
-//!
-//! Ciphertext blob, version 1 (all integers big-endian):
-//!
-//! | offset | bytes | field |
-//! |---|---|---|
-//! | 0 | 1 | magic `0x4B` |
-//! | 1 | 1 | format version `0x01` |
-//! | 2 | 16 | key id (the UUID's 16 bytes) |
-//! | 18 | 4 | backing-key version (index into the key's materials) |
-//! | 22 | 12 | random nonce |
-//! | 34 | n + 16 | AES-256-GCM ciphertext and tag |
-//!
-//! The associated data is the whole 34-byte header followed by the canonical
-//! encoding of the encryption context, so a change to any byte of the blob, or
-//! any other context, fails authentication. The version field indexes a vector,
-//! so finding the backing key costs the same after any number of rotations.
+
+mod blob;
+mod secret;
+
+pub use blob::{BLOB_OVERHEAD, HEADER_LEN, ParsedCiphertext, canonical_context, parse_ciphertext};
+use blob::{FORMAT_VERSION, MAGIC, TAG_LEN, with_associated_data};
+pub use secret::{SecretBytes, wipe};
 
 use crate::api::EncryptionContext;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use zeroize::{Zeroize, Zeroizing};
-
-const MAGIC: u8 = 0x4B;
-const FORMAT_VERSION: u8 = 0x01;
-/// Length of the authenticated cleartext header.
-pub const HEADER_LEN: usize = 34;
-const TAG_LEN: usize = 16;
-/// What a blob adds to its plaintext: the header and the tag.
-pub const BLOB_OVERHEAD: usize = HEADER_LEN + TAG_LEN;
-
-/// Overwrites `buf` with zeros that the compiler may not elide: `zeroize`'s
-/// volatile stores and fence, on the aligned middle viewed as `u128` words (16
-/// bytes per store) and on the unaligned ends byte by byte. `zeroize` on a
-/// `[u8]` stores one byte at a time: 0.73 µs for 4 KiB here, a third of
-/// sealing them (docs/performance.md).
-pub fn wipe(buf: &mut [u8]) {
-    let (head, words, tail) = bytemuck::pod_align_to_mut::<u8, u128>(buf);
-    head.zeroize();
-    words.zeroize();
-    tail.zeroize();
-}
-
-/// Secret bytes of any length (plaintext, data keys): wiped with [`wipe`],
-/// the whole allocation included, when dropped. No `Debug`: wrap it in
-/// [`crate::api::SecretBlob`] to show it redacted.
-///
-/// The secret may start past the front of its buffer (`start`): a
-/// plaintext decrypted in its blob's buffer keeps the blob header in front
-/// of it, and the wire layer decodes a plaintext behind room for a header,
-/// so that Encrypt seals it where it lies. Only `&buf[start..]` is the value.
-#[derive(Clone, Default)]
-pub struct SecretBytes {
-    buf: Vec<u8>,
-    start: usize,
-}
-
-impl SecretBytes {
-    /// Takes ownership of `bytes`, which are wiped when this is dropped.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self {
-            buf: bytes,
-            start: 0,
-        }
-    }
-
-    /// An empty value behind [`HEADER_LEN`] bytes of room, with capacity for
-    /// `len` bytes and a tag: Encrypt seals it in place, without moving it.
-    pub(crate) fn with_blob_room(len: usize) -> Self {
-        let mut buf = Vec::with_capacity(HEADER_LEN + len + TAG_LEN);
-        buf.resize(HEADER_LEN, 0);
-        Self {
-            buf,
-            start: HEADER_LEN,
-        }
-    }
-
-    /// The buffer, to append to (what is appended is part of the value and
-    /// wiped with the rest).
-    pub(crate) fn vec_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-}
-
-impl From<Vec<u8>> for SecretBytes {
-    fn from(bytes: Vec<u8>) -> Self {
-        Self::new(bytes)
-    }
-}
-
-impl PartialEq for SecretBytes {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for SecretBytes {}
-
-impl std::ops::Deref for SecretBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-impl std::ops::DerefMut for SecretBytes {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[self.start..]
-    }
-}
-
-impl Drop for SecretBytes {
-    fn drop(&mut self) {
-        // The spare capacity may hold secret bytes from an earlier length.
-        let cap = self.buf.capacity();
-        self.buf.resize(cap, 0);
-        wipe(&mut self.buf);
-    }
-}
+use zeroize::Zeroizing;
 
 /// Fills `buf` from the operating system's RNG.
 pub(crate) fn random_bytes(buf: &mut [u8]) {
@@ -297,84 +192,6 @@ pub(crate) fn imported_material_id(key_id: &[u8; 16], material: &[u8; 32]) -> [u
     h.update(key_id);
     h.update(material);
     h.finalize().into()
-}
-
-/// The canonical, unambiguous encoding of an encryption context: the number of
-/// pairs, then each key and value length-prefixed, in sorted key order. So
-/// `{"ab":"c"}` and `{"a":"bc"}` encode differently.
-pub fn canonical_context(ctx: &EncryptionContext) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_context(&mut out, ctx);
-    out
-}
-
-fn write_context(out: &mut impl std::io::Write, ctx: &EncryptionContext) {
-    let mut put = |bytes: &[u8]| {
-        out.write_all(bytes)
-            .expect("the associated data buffer is sized exactly")
-    };
-    put(&(ctx.len() as u32).to_be_bytes());
-    for (k, v) in ctx {
-        put(&(k.len() as u32).to_be_bytes());
-        put(k.as_bytes());
-        put(&(v.len() as u32).to_be_bytes());
-        put(v.as_bytes());
-    }
-}
-
-/// Calls `f` with the associated data (header, then canonical context): on
-/// the stack when it fits in 256 bytes (an empty or small context, the
-/// common case), else in one allocation.
-fn with_associated_data<R>(
-    header: &[u8],
-    ctx: &EncryptionContext,
-    f: impl FnOnce(&[u8]) -> R,
-) -> R {
-    let len = header.len()
-        + 4
-        + ctx
-            .iter()
-            .map(|(k, v)| 8 + k.len() + v.len())
-            .sum::<usize>();
-    if len <= 256 {
-        let mut buf = [0u8; 256];
-        let mut w = &mut buf[..];
-        std::io::Write::write_all(&mut w, header).expect("fits");
-        write_context(&mut w, ctx);
-        f(&buf[..len])
-    } else {
-        let mut aad = Vec::with_capacity(len);
-        aad.extend_from_slice(header);
-        write_context(&mut aad, ctx);
-        f(&aad)
-    }
-}
-
-/// A blob split into its fields (not yet authenticated).
-#[derive(Debug)]
-pub struct ParsedCiphertext<'a> {
-    /// Key id bytes.
-    pub key_id: [u8; 16],
-    /// Backing-key version.
-    pub version: u32,
-    nonce: [u8; 12],
-    _blob: std::marker::PhantomData<&'a [u8]>,
-}
-
-/// Splits a blob; `None` when it cannot be one of ours.
-pub fn parse_ciphertext(blob: &[u8]) -> Option<ParsedCiphertext<'_>> {
-    if blob.len() < HEADER_LEN + TAG_LEN || blob[0] != MAGIC || blob[1] != FORMAT_VERSION {
-        return None;
-    }
-    let key_id: [u8; 16] = blob[2..18].try_into().ok()?;
-    let version = u32::from_be_bytes(blob[18..22].try_into().ok()?);
-    let nonce: [u8; 12] = blob[22..34].try_into().ok()?;
-    Some(ParsedCiphertext {
-        key_id,
-        version,
-        nonce,
-        _blob: std::marker::PhantomData,
-    })
 }
 
 #[cfg(test)]
