@@ -44,6 +44,20 @@ wire_enum!(
     }
 );
 
+/// The model's state of a key the wire reports (the model's vocabulary has
+/// one more, `Deleted`, which no response carries: a deleted key is
+/// NotFoundException).
+impl From<KeyState> for kms_lifecycle_model::KeyState {
+    fn from(s: KeyState) -> Self {
+        match s {
+            KeyState::Enabled => Self::Enabled,
+            KeyState::Disabled => Self::Disabled,
+            KeyState::PendingDeletion => Self::PendingDeletion,
+            KeyState::PendingImport => Self::PendingImport,
+        }
+    }
+}
+
 wire_enum!(
     /// Where the key material comes from (AWS's `OriginType`). This reference
     /// makes `AWS_KMS` and `EXTERNAL` keys; CreateKey answers the custom key

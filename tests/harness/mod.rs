@@ -570,14 +570,7 @@ impl Sut {
 }
 
 fn same_state(m: model::KeyState, s: KeyState) -> Result<(), String> {
-    let ok = matches!(
-        (m, s),
-        (model::KeyState::Enabled, KeyState::Enabled)
-            | (model::KeyState::Disabled, KeyState::Disabled)
-            | (model::KeyState::PendingDeletion, KeyState::PendingDeletion)
-            | (model::KeyState::PendingImport, KeyState::PendingImport)
-    );
-    if ok {
+    if m == model::KeyState::from(s) {
         Ok(())
     } else {
         Err(format!("state: model {m:?}, implementation {s:?}"))

@@ -76,12 +76,7 @@ pub(super) fn fmt_obs(o: &Obs, tb: &TimeBase) -> String {
 }
 
 pub(in crate::conform) fn model_state(s: api::KeyState) -> KeyState {
-    match s {
-        api::KeyState::Enabled => KeyState::Enabled,
-        api::KeyState::Disabled => KeyState::Disabled,
-        api::KeyState::PendingDeletion => KeyState::PendingDeletion,
-        api::KeyState::PendingImport => KeyState::PendingImport,
-    }
+    s.into()
 }
 
 /// How model time maps to the implementation's clock.
