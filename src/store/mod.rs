@@ -395,9 +395,6 @@ impl std::hash::Hasher for IdHasher {
 /// The context of a request that has none (borrowed, not cloned, per call).
 static EMPTY_CONTEXT: EncryptionContext = BTreeMap::new();
 
-/// `lower_hex` for the store's other parsers (persist).
-use crate::ids::lower_hex as hexval;
-
 const ALGORITHM: &str = "SYMMETRIC_DEFAULT";
 
 impl Kms {

@@ -13,6 +13,7 @@
 //! the keys on restore.
 
 use super::*;
+use crate::ids::lower_hex;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -111,7 +112,7 @@ impl<'de> Deserialize<'de> for Secret {
                 }
                 let mut v = Zeroizing::new(Vec::with_capacity(b.len() / 2));
                 for pair in b.chunks(2) {
-                    match (hexval(pair[0]), hexval(pair[1])) {
+                    match (lower_hex(pair[0]), lower_hex(pair[1])) {
                         (Some(h), Some(l)) => v.push(h << 4 | l),
                         _ => return Err(E::custom("not a hex digit")),
                     }

@@ -6,6 +6,8 @@
 use kms_lifecycle::api::*;
 use kms_lifecycle::conform::drive::{Driver, Names, Performed, TargetTime, ctx_of};
 use kms_lifecycle::conform::{CallError, InProcess};
+use kms_lifecycle::crypto::parse_ciphertext;
+use kms_lifecycle::ids::KeyId;
 use kms_lifecycle::import::WrappingKeyPool;
 use kms_lifecycle::{Clock, Kms, KmsError, ManualClock};
 use kms_lifecycle_model as model;
@@ -123,10 +125,15 @@ impl Sut {
         Ok(match done {
             Performed::Key { metadata, .. } => SutOk::Key(metadata.key_state),
             Performed::Encrypted { ct, .. } => {
-                let blob = &self.drive.cts[ct].blob;
-                let key_id: [u8; 16] = blob[2..18].try_into().unwrap();
-                let version = u32::from_be_bytes(blob[18..22].try_into().unwrap());
-                SutOk::Encrypted { key_id, version }
+                let Some(parsed) = parse_ciphertext(&self.drive.cts[ct].blob) else {
+                    return Err(KmsError::KMSInternalException(
+                        "the new ciphertext is not in the store's format".into(),
+                    ));
+                };
+                SutOk::Encrypted {
+                    key_id: parsed.key_id,
+                    version: parsed.version,
+                }
             }
             Performed::Decrypted { same_plaintext, .. } => {
                 if !same_plaintext {
@@ -153,11 +160,9 @@ impl Sut {
     }
 
     fn index_of_key_bytes(&self, bytes: &[u8; 16]) -> Option<usize> {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         self.drive
-            .keys
-            .iter()
-            .position(|k| k.replace('-', "") == hex)
+            .index_of(&KeyId::from_bytes(*bytes).to_string())
+            .map(usize::from)
     }
 
     /// Runs `a` on the implementation, steps the model from `self.prev`, and
